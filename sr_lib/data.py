@@ -1,0 +1,287 @@
+"""Data: loading MNIST (or your own images), the one LR degradation, and (LR, HR) pipelines.
+
+Everything in sr_lib that needs a low-resolution image makes it with :func:`degrade`, so
+training, evaluation, the notebooks and the CLI all mean the same thing by "LR".
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import os
+import struct
+from pathlib import Path
+
+import numpy as np
+
+MNIST_SHA256 = "06af5dfe73b70e3bc1c36439982b18a8d76803db9b544f6fdf838a37fbb01b64"
+REPO_MNIST = Path(__file__).resolve().parent.parent / "data" / "mnist.npz"
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp"}
+MAX_LR_SIZE = 4096
+
+
+class DataError(ValueError):
+    """A dataset path or file that cannot be read as the expected format."""
+
+
+# --------------------------------------------------------------------------------------------
+# Loading
+# --------------------------------------------------------------------------------------------
+def load_mnist(path=None, *, hr_size=None, fit="resize", test_fraction=0.1, seed=0):
+    """Return ``((x_train, y_train), (x_test, y_test))`` as uint8 arrays.
+
+    Where the data comes from, first match wins: ``path``; ``$SR_LIB_MNIST``; the repo's
+    ``data/mnist.npz`` (sha256-checked); ``keras.datasets.mnist.load_data()`` (needs internet).
+
+    ``path`` may be an ``.npz`` in the keras MNIST layout, a directory of IDX files
+    (``train-images-idx3-ubyte[.gz]`` ...), or a folder of image files. Image folders are
+    converted to ``hr_size`` (int or (H, W); required for folders of mixed sizes) by
+    ``fit="resize"`` or a centre ``fit="crop"``; images in sub-folders are labelled by folder
+    index, others 0; ``test_fraction`` of them (seeded shuffle) form the test split.
+    """
+    if path is None and os.environ.get("SR_LIB_MNIST"):
+        path = os.environ["SR_LIB_MNIST"]
+    if path is None:
+        if REPO_MNIST.exists():
+            verify_sha256(REPO_MNIST, MNIST_SHA256)
+            return _load_npz(REPO_MNIST)
+        import keras
+
+        return keras.datasets.mnist.load_data()
+
+    path = Path(path).expanduser()
+    if not path.exists():
+        raise DataError(f"{path}: no such file or directory (expected an .npz file, a directory "
+                        "of IDX files, or a folder of images)")
+    if path.is_file():
+        if path.suffix != ".npz":
+            raise DataError(f"{path}: unsupported file; expected an .npz with x_train, y_train, "
+                            "x_test, y_test, an IDX directory or an image folder")
+        return _load_npz(path)
+    if _idx_files(path):
+        return _load_idx_dir(path)
+    return _load_image_folder(path, hr_size=hr_size, fit=fit,
+                              test_fraction=test_fraction, seed=seed)
+
+
+def verify_sha256(path, expected):
+    """Raise :class:`DataError` unless the file's sha256 equals ``expected``."""
+    digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    if digest != expected:
+        raise DataError(f"{path}: sha256 {digest} does not match the expected {expected}; "
+                        "the file is corrupt or was replaced (restore it with git checkout)")
+
+
+def _load_npz(path):
+    keys = ("x_train", "y_train", "x_test", "y_test")
+    try:
+        with np.load(path, allow_pickle=False) as f:
+            missing = [k for k in keys if k not in f.files]
+            if missing:
+                raise DataError(f"{path}: missing arrays {missing}; expected the keras MNIST "
+                                f"layout {list(keys)}")
+            arrays = [f[k] for k in keys]
+    except DataError:
+        raise
+    except Exception as exc:  # zipfile / pickle errors
+        raise DataError(f"{path}: not a readable .npz file ({exc})") from exc
+    x_train, y_train, x_test, y_test = arrays
+    for name, x in (("x_train", x_train), ("x_test", x_test)):
+        if x.ndim not in (3, 4) or (x.ndim == 4 and x.shape[-1] not in (1, 3)):
+            raise DataError(f"{path}: {name} has shape {x.shape}; expected (N, H, W) or "
+                            "(N, H, W, 1|3)")
+        if x.dtype != np.uint8:
+            raise DataError(f"{path}: {name} has dtype {x.dtype}; expected uint8")
+    return (x_train, y_train), (x_test, y_test)
+
+
+# ---- IDX (the original MNIST distribution format) -------------------------------------------
+def _idx_files(folder):
+    return sorted(p for p in Path(folder).iterdir()
+                  if p.is_file() and "-idx" in p.name and "-ubyte" in p.name)
+
+
+def read_idx(path):
+    """Read one IDX file (optionally gzipped) into a numpy array."""
+    path = Path(path)
+    opener = gzip.open if path.suffix == ".gz" else open
+    try:
+        with opener(path, "rb") as f:
+            data = f.read()
+        zero, dtype_code, ndim = struct.unpack(">HBB", data[:4])
+        if zero != 0 or dtype_code != 0x08:
+            raise DataError(f"{path}: not an unsigned-byte IDX file (magic {data[:4].hex()})")
+        shape = struct.unpack(f">{ndim}I", data[4:4 + 4 * ndim])
+        array = np.frombuffer(data, np.uint8, offset=4 + 4 * ndim)
+        if array.size != int(np.prod(shape)):
+            raise DataError(f"{path}: header says shape {shape} but holds {array.size} values")
+        return array.reshape(shape)
+    except (OSError, struct.error, EOFError) as exc:
+        raise DataError(f"{path}: not a readable IDX file ({exc})") from exc
+
+
+def _load_idx_dir(folder):
+    files = _idx_files(folder)
+
+    def find(split, kind):
+        prefixes = ("train",) if split == "train" else ("t10k", "test")
+        hits = [p for p in files if p.name.startswith(prefixes) and f"-{kind}-idx" in p.name]
+        if len(hits) != 1:
+            raise DataError(f"{folder}: expected exactly one {'|'.join(prefixes)}-{kind}-idx*-ubyte"
+                            f"[.gz] file, found {[p.name for p in hits]}")
+        return read_idx(hits[0])
+
+    out = []
+    for split in ("train", "test"):
+        x, y = find(split, "images"), find(split, "labels")
+        if len(x) != len(y):
+            raise DataError(f"{folder}: {split} has {len(x)} images but {len(y)} labels")
+        out.append((x, y))
+    return tuple(out)
+
+
+# ---- folders of image files -----------------------------------------------------------------
+def _load_image_folder(folder, *, hr_size, fit, test_fraction, seed):
+    from PIL import Image, UnidentifiedImageError
+
+    if fit not in ("resize", "crop"):
+        raise ValueError(f"fit must be 'resize' or 'crop', got {fit!r}")
+    files = sorted(p for p in Path(folder).rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
+    if not files:
+        raise DataError(f"{folder}: no image files ({', '.join(sorted(IMAGE_SUFFIXES))}) and no "
+                        "IDX files found; expected an .npz, an IDX directory or an image folder")
+    images = []
+    for p in files:
+        try:
+            with Image.open(p) as im:
+                im.load()
+                images.append(im.copy())
+        except (UnidentifiedImageError, OSError) as exc:
+            raise DataError(f"{p}: not a readable image ({exc})") from exc
+    rgb = any(im.mode not in ("L", "1", "I", "I;16", "F", "LA") for im in images)
+    mode = "RGB" if rgb else "L"
+    if hr_size is None:
+        sizes = {im.size for im in images}
+        if len(sizes) > 1:
+            raise DataError(f"{folder}: images have different sizes {sorted(sizes)[:4]}...; pass "
+                            "hr_size (the CLI's --hr-size) to resize or crop them to one size")
+        width, height = sizes.pop()
+    else:
+        height, width = _pair(hr_size, "hr_size")
+    arrays = [np.asarray(_fit_image(im.convert(mode), (width, height), fit)) for im in images]
+    x = np.stack(arrays).astype(np.uint8)
+    subdirs = sorted({p.parent for p in files})
+    y = np.array([subdirs.index(p.parent) if len(subdirs) > 1 else 0 for p in files], np.uint8)
+    order = np.random.default_rng(seed).permutation(len(x))
+    n_test = int(round(len(x) * test_fraction)) if len(x) > 1 else 0
+    test, train = order[:n_test], order[n_test:]
+    return (x[train], y[train]), (x[test], y[test])
+
+
+def _fit_image(im, size, fit):
+    from PIL import Image
+
+    width, height = size
+    if fit == "crop":
+        scale = max(width / im.width, height / im.height)
+        if scale > 1:  # too small to crop: enlarge first
+            im = im.resize((round(im.width * scale), round(im.height * scale)), Image.BICUBIC)
+        left, top = (im.width - width) // 2, (im.height - height) // 2
+        return im.crop((left, top, left + width, top + height))
+    return im.resize((width, height), Image.BICUBIC)
+
+
+# --------------------------------------------------------------------------------------------
+# Degradation and pipelines
+# --------------------------------------------------------------------------------------------
+def _pair(size, name):
+    if isinstance(size, (int, np.integer)):
+        size = (int(size), int(size))
+    try:
+        height, width = (int(s) for s in size)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be an int or (height, width), got {size!r}") from None
+    if not (0 < height <= MAX_LR_SIZE and 0 < width <= MAX_LR_SIZE):
+        raise ValueError(f"{name} must be between 1 and {MAX_LR_SIZE}, got {(height, width)}")
+    return height, width
+
+
+def to_float(images):
+    """uint8 (N, H, W[, C]) or float images -> float32 (N, H, W, C) in [0, 1]."""
+    import tensorflow as tf
+
+    images = tf.convert_to_tensor(images)
+    if images.shape.rank == 3:
+        images = images[..., None]
+    if images.shape.rank != 4:
+        raise ValueError(f"images must be (N, H, W) or (N, H, W, C), got shape {images.shape}")
+    if images.dtype == tf.uint8:
+        return tf.cast(images, tf.float32) / 255.0
+    if not images.dtype.is_floating:
+        raise ValueError(f"images must be uint8 or float, got {images.dtype.name}")
+    return tf.cast(images, tf.float32)
+
+
+def degrade(hr, size):
+    """The LR image of ``hr``: antialiased bicubic downsample to ``size``, clipped to [0, 1].
+
+    ``hr`` is uint8 or float in [0, 1], shaped (N, H, W), (N, H, W, C) or (H, W, C); the result is
+    float32 with a channel axis (batched like the input).
+    """
+    import tensorflow as tf
+
+    height, width = _pair(size, "size")
+    hr = tf.convert_to_tensor(hr)
+    single = hr.shape.rank == 3 and hr.shape[-1] in (1, 3) and hr.dtype != tf.uint8
+    x = to_float(hr[None] if single else hr)
+    if x.shape[1] == 0 or x.shape[2] == 0:
+        raise ValueError(f"cannot degrade empty images of shape {x.shape}")
+    lr = _downsample(x, (height, width))
+    return lr[0] if single else lr
+
+
+def _downsample(x, size):
+    import tensorflow as tf
+
+    lr = tf.image.resize(x, size, method="bicubic", antialias=True)
+    return tf.clip_by_value(lr, 0.0, 1.0)
+
+
+def pairs(hr, lr_size, *, batch_size=64, shuffle=True, seed=0, repeat=False):
+    """A ``tf.data.Dataset`` of batched (LR, HR) float32 pairs made with :func:`degrade`.
+
+    ``lr_size`` is an int or (H, W) for a fixed LR size, or a ``range`` (e.g. ``range(7, 27)``)
+    to draw a random square LR size per batch, for arbitrary-scale models. Shuffling and size
+    draws are seeded; the batches are prefetched.
+    """
+    import tensorflow as tf
+
+    if batch_size <= 0:
+        raise ValueError(f"batch_size must be positive, got {batch_size}")
+    hr = to_float(hr)
+    if hr.shape[0] == 0:
+        raise ValueError("no images to build pairs from")
+    ds = tf.data.Dataset.from_tensor_slices(hr)
+    if shuffle:
+        ds = ds.shuffle(min(int(hr.shape[0]), 10_000), seed=seed, reshuffle_each_iteration=True)
+    if repeat:
+        ds = ds.repeat()
+    ds = ds.batch(batch_size)
+
+    if isinstance(lr_size, range):
+        sizes = [_pair(s, "lr_size")[0] for s in lr_size]
+        if not sizes:
+            raise ValueError("lr_size range is empty")
+        choices = tf.constant(sizes, tf.int32)
+        draws = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True)
+        ds = tf.data.Dataset.zip(ds, draws)
+
+        def make(batch, r):
+            s = choices[tf.cast(r % len(sizes), tf.int32)]
+            return _downsample(batch, tf.stack([s, s])), batch
+    else:
+        height, width = _pair(lr_size, "lr_size")
+
+        def make(batch):
+            return degrade(batch, (height, width)), batch
+    return ds.map(make, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
