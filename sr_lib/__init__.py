@@ -1,10 +1,27 @@
-"""sr_lib: super-resolution with VAE-GANs and CPPNs, in Keras 3."""
+"""sr_lib: super-resolution with VAE-GANs and CPPNs, in Keras 3.
 
+``import sr_lib`` is light; the names below load their modules (and TensorFlow) on first use.
+TensorFlow's C++ logs are silenced unless ``TF_CPP_MIN_LOG_LEVEL`` is already set.
+"""
+
+import importlib
 import os
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # hide TF info logs; errors still show
-
-from sr_lib.pretrained import load_pretrained  # noqa: E402
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 __version__ = "0.1.0"
-__all__ = ["load_pretrained", "__version__"]
+
+# public name -> module that defines it
+_EXPORTS = {
+    "load_pretrained": "sr_lib.pretrained",
+    "degrade": "sr_lib.data",
+    "load_mnist": "sr_lib.data",
+    "evaluate": "sr_lib.metrics",
+}
+__all__ = sorted(_EXPORTS) + ["__version__"]
+
+
+def __getattr__(name):
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(_EXPORTS[name]), name)
+    raise AttributeError(f"module 'sr_lib' has no attribute {name!r}")
