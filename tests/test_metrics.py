@@ -1,0 +1,70 @@
+import json
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from sr_lib import metrics, upscalers
+from sr_lib.data import load_mnist
+
+
+@pytest.fixture(scope="module")
+def x_test():
+    return load_mnist()[1][0]
+
+
+def test_psnr_ssim_identity_and_known_value():
+    a = np.random.default_rng(0).random((2, 16, 16, 1)).astype(np.float32)
+    assert np.all(np.isinf(metrics.psnr(a, a)))
+    np.testing.assert_allclose(metrics.ssim(a, a), 1.0, atol=1e-6)
+    b = np.clip(a + 0.1, 0, 1)
+    mse = np.mean((a - b) ** 2, axis=(1, 2, 3))
+    np.testing.assert_allclose(metrics.psnr(a, b), 10 * np.log10(1 / mse), rtol=1e-5)
+    assert metrics.ssim(np.zeros((1, 5, 5, 1)), np.ones((1, 5, 5, 1))).shape == (1,)
+
+
+def test_interpolation_upscalers():
+    lr = tf.random.uniform((3, 7, 7, 1), seed=1)
+    for name in upscalers.INTERPOLATIONS:
+        sr = upscalers.get(name)(lr, (28, 28))
+        assert sr.shape == (3, 28, 28, 1)
+        assert float(tf.reduce_min(sr)) >= 0 and float(tf.reduce_max(sr)) <= 1
+    with pytest.raises(ValueError, match="unknown method 'magic'"):
+        upscalers.get("magic")
+
+
+def test_evaluate_reproduces_reference_baselines(x_test):
+    """The issue's reference numbers on the full 10k test set, within 0.05 dB."""
+    ups = {m: upscalers.get(m) for m in ("bicubic", "lanczos3")}
+    rows = metrics.evaluate(ups, x_test, [26, 14, 7], batch_size=5000)
+    got = {(r["method"], r["lr_size"]): r["psnr"] for r in rows}
+    reference = {("bicubic", 26): 27.24, ("bicubic", 14): 19.73, ("bicubic", 7): 14.47,
+                 ("lanczos3", 26): 28.72, ("lanczos3", 14): 20.55, ("lanczos3", 7): 14.72}
+    for key, value in reference.items():
+        assert abs(got[key] - value) < 0.05, (key, got[key])
+    for r in rows:
+        assert r["n"] == 10000 and 0 < r["ssim"] < 1 and r["images_per_s"] > 0
+
+
+def test_evaluate_orders_methods_sensibly_on_subset(x_test):
+    ups = {m: upscalers.get(m) for m in ("nearest", "bicubic")}
+    rows = metrics.evaluate(ups, x_test[:200], [14], batch_size=64)
+    by = {r["method"]: r for r in rows}
+    assert by["bicubic"]["psnr"] > by["nearest"]["psnr"]
+    assert {r["lr_size"] for r in rows} == {14} and all(r["hr_size"] == 28 for r in rows)
+
+
+def test_evaluate_rejects_wrong_output_shape(x_test):
+    with pytest.raises(ValueError, match="returned shape"):
+        metrics.evaluate({"bad": lambda lr, size: lr}, x_test[:4], [14])
+    with pytest.raises(ValueError, match="at least one"):
+        metrics.evaluate({}, x_test[:4], [14])
+
+
+def test_table_text_json_csv(tmp_path, x_test):
+    rows = metrics.evaluate({"bicubic": upscalers.get("bicubic")}, x_test[:8], [14, 7])
+    text = metrics.format_table(rows)
+    assert "bicubic" in text and "PSNR" in text and len(text.splitlines()) == 4
+    json_path, csv_path = metrics.save_table(rows, tmp_path / "out")
+    assert json.loads(json_path.read_text())[1]["lr_size"] == 7
+    assert csv_path.read_text().splitlines()[0].startswith("method,lr_size,hr_size")
