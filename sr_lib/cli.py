@@ -32,6 +32,12 @@ def build_parser():
     ev.add_argument("--out", default="runs/evaluate", help="folder for evaluation.json/.csv")
     _add_data_args(ev)
     ev.set_defaults(func=cmd_evaluate)
+
+    up = sub.add_parser("upscale", help="upscale one image with a bundled model")
+    up.add_argument("--model", default="vae_gan", help="bundled model name (default vae_gan)")
+    up.add_argument("input", help="input image (for vae_gan: 26x26 grayscale)")
+    up.add_argument("output", help="output PNG")
+    up.set_defaults(func=cmd_upscale)
     return parser
 
 
@@ -47,6 +53,32 @@ def cmd_evaluate(args):
     print(metrics.format_table(rows))
     json_path, csv_path = metrics.save_table(rows, args.out)
     print(f"wrote {json_path} and {csv_path}")
+
+
+def cmd_upscale(args):
+    import numpy as np
+    from PIL import Image, UnidentifiedImageError
+
+    from sr_lib.pretrained import load_upscaler
+
+    try:
+        with Image.open(args.input) as im:
+            im.load()
+            image = im.copy()
+    except (UnidentifiedImageError, OSError) as exc:
+        raise ValueError(f"{args.input}: not a readable image ({exc})") from exc
+    upscale = load_upscaler(args.model)
+    (height, width, channels), hr_shape = upscale.lr_shape, upscale.hr_shape
+    if image.mode not in ("L", "1", "I", "I;16", "F") or channels != 1:
+        raise ValueError(f"{args.input}: mode {image.mode} image; the {args.model} model "
+                         f"upscales {width}x{height} grayscale images")
+    if image.size != (width, height):
+        raise ValueError(f"{args.input}: image is {image.width}x{image.height}; the {args.model} "
+                         f"model upscales {width}x{height} grayscale images")
+    lr = np.asarray(image.convert("L"), np.float32)[None, ..., None] / 255.0
+    sr = np.asarray(upscale(lr, hr_shape[:2]))[0, ..., 0]
+    Image.fromarray(np.round(sr * 255).astype(np.uint8), mode="L").save(args.output)
+    print(f"wrote {args.output} ({hr_shape[1]}x{hr_shape[0]})")
 
 
 def main(argv=None):

@@ -7,7 +7,10 @@ from pathlib import Path
 MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
 
 # name -> file under models/; filled in as the notebooks' full runs land.
-PRETRAINED: dict[str, str] = {}
+PRETRAINED: dict[str, str] = {"vae_gan": "vae_gan.keras"}
+
+# name -> factory(model) -> upscaler f(lr, size); see register_upscaler.
+UPSCALER_WRAPPERS: dict = {}
 
 
 def load_pretrained(name):
@@ -24,6 +27,40 @@ def load_pretrained(name):
     return keras.saving.load_model(path)
 
 
+def register_upscaler(name, factory):
+    """Register ``factory(model) -> f(lr, size)``, the wrapper :func:`load_upscaler` uses for the
+    bundled model ``name`` (models without one get :func:`fixed_size_upscaler`)."""
+    UPSCALER_WRAPPERS[name] = factory
+
+
 def load_upscaler(name):
     """The bundled model ``name`` wrapped as an upscaler ``f(lr, size)``."""
-    raise NotImplementedError(f"{name!r} has no upscaler wrapper yet")
+    model = load_pretrained(name)
+    return UPSCALER_WRAPPERS.get(name, fixed_size_upscaler)(model)
+
+
+def fixed_size_upscaler(model, batch_size=1000):
+    """Wrap a Keras model with fixed input and output image shapes as ``f(lr, size)``.
+
+    Raises ``ValueError`` when ``lr`` or ``size`` does not match what the model was built for.
+    """
+    import numpy as np
+
+    lr_shape = tuple(model.input_shape[1:])
+    hr_shape = tuple(model.output_shape[1:])
+
+    def upscale(lr, size):
+        lr = np.asarray(lr, np.float32)
+        if lr.ndim == 3 and lr_shape[-1] == 1 and lr.shape[-1] != 1:
+            lr = lr[..., None]
+        if lr.ndim != 4 or lr.shape[1:] != lr_shape:
+            raise ValueError(f"{model.name} upscales LR images of shape {lr_shape} (batched), "
+                             f"got {lr.shape}")
+        if tuple(size) != hr_shape[:2]:
+            raise ValueError(f"{model.name} upscales {lr_shape[:2]} to {hr_shape[:2]} only, "
+                             f"got size {tuple(size)}")
+        return model.predict(lr, batch_size=batch_size, verbose=0)
+
+    upscale.__name__ = model.name
+    upscale.lr_shape, upscale.hr_shape = lr_shape, hr_shape
+    return upscale

@@ -1,0 +1,92 @@
+"""Custom Keras layers, registered so ``.keras`` files that use them load anywhere.
+
+Importing this module registers every layer under the ``sr_lib`` package name.
+"""
+
+from __future__ import annotations
+
+import keras
+from keras import ops
+
+
+@keras.saving.register_keras_serializable(package="sr_lib")
+class Sampling(keras.layers.Layer):
+    """Reparametrization: ``(z_mean, z_log_var) -> z = z_mean + exp(z_log_var / 2) * eps``.
+
+    ``eps ~ N(0, I)`` comes from ``keras.random.normal`` with the layer's own ``SeedGenerator``.
+    The KL divergence to ``N(0, I)`` (summed over latent dims, averaged over the batch) is added
+    as a layer loss times ``kl_weight``. Outside training the layer returns ``z_mean``, so a
+    model that samples while training is deterministic at inference.
+    """
+
+    def __init__(self, kl_weight=1.0, seed=None, **kwargs):
+        super().__init__(**kwargs)
+        if kl_weight < 0:
+            raise ValueError(f"kl_weight must be >= 0, got {kl_weight}")
+        self.kl_weight = float(kl_weight)
+        self.seed = seed
+        self.seed_generator = keras.random.SeedGenerator(seed)
+
+    def call(self, inputs, training=None):
+        z_mean, z_log_var = inputs
+        self.add_loss(self.kl_weight * ops.mean(kl_divergence(z_mean, z_log_var)))
+        if not training:
+            return z_mean
+        eps = keras.random.normal(ops.shape(z_mean), seed=self.seed_generator)
+        return z_mean + ops.exp(0.5 * z_log_var) * eps
+
+    def compute_output_shape(self, input_shape):
+        return input_shape[0]
+
+    def get_config(self):
+        return {**super().get_config(), "kl_weight": self.kl_weight, "seed": self.seed}
+
+
+def kl_divergence(z_mean, z_log_var):
+    """Per-example ``KL(N(z_mean, exp(z_log_var)) || N(0, I))``, summed over the last axis."""
+    return -0.5 * ops.sum(1.0 + z_log_var - ops.square(z_mean) - ops.exp(z_log_var), axis=-1)
+
+
+@keras.saving.register_keras_serializable(package="sr_lib")
+class Resize(keras.layers.Layer):
+    """Resize images to a fixed ``size`` with ``tf.image.resize`` (bicubic by default).
+
+    Used as the bicubic skip of residual super-resolvers; being a registered layer, it saves
+    and loads with the model.
+    """
+
+    def __init__(self, size, method="bicubic", antialias=False, **kwargs):
+        super().__init__(**kwargs)
+        size = (size, size) if isinstance(size, int) else tuple(int(s) for s in size)
+        if len(size) != 2 or min(size) <= 0:
+            raise ValueError(f"size must be a positive int or (height, width), got {size!r}")
+        self.size, self.method, self.antialias = size, method, antialias
+
+    def call(self, images):
+        import tensorflow as tf
+
+        return tf.image.resize(images, self.size, method=self.method, antialias=self.antialias)
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], *self.size, input_shape[-1])
+
+    def get_config(self):
+        return {**super().get_config(), "size": list(self.size), "method": self.method,
+                "antialias": self.antialias}
+
+
+@keras.saving.register_keras_serializable(package="sr_lib")
+class Clip(keras.layers.Layer):
+    """Clip values to ``[low, high]`` (images to [0, 1] by default)."""
+
+    def __init__(self, low=0.0, high=1.0, **kwargs):
+        super().__init__(**kwargs)
+        if low >= high:
+            raise ValueError(f"low must be < high, got {low} and {high}")
+        self.low, self.high = float(low), float(high)
+
+    def call(self, x):
+        return ops.clip(x, self.low, self.high)
+
+    def get_config(self):
+        return {**super().get_config(), "low": self.low, "high": self.high}

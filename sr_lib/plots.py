@@ -1,0 +1,120 @@
+"""Plotting: pixel-exact image grids (PNG) and labelled comparison figures."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import numpy as np
+
+
+def _images(images):
+    """Any (N, H, W[, 1]) batch (tensor or array, uint8 or float in [0, 1]) -> float (N, H, W)."""
+    x = np.asarray(images)
+    if x.dtype == np.uint8:
+        x = x.astype(np.float32) / 255.0
+    if x.ndim == 4 and x.shape[-1] == 1:
+        x = x[..., 0]
+    if x.ndim != 3:
+        raise ValueError(f"expected grayscale images (N, H, W) or (N, H, W, 1), got {x.shape}")
+    return np.clip(x, 0.0, 1.0)
+
+
+def grid_array(images, ncols=10, pad=1, pad_value=1.0):
+    """Tile a batch into one 2-D float array, ``ncols`` images a row, ``pad`` pixels apart."""
+    x = _images(images)
+    n, h, w = x.shape
+    nrows = -(-n // ncols)
+    out = np.full((nrows * (h + pad) + pad, ncols * (w + pad) + pad), pad_value, np.float32)
+    for i, im in enumerate(x):
+        r, c = divmod(i, ncols)
+        out[pad + r * (h + pad):pad + r * (h + pad) + h, pad + c * (w + pad):pad + c * (w + pad) + w] = im
+    return out
+
+
+def save_grid(images, path, ncols=None, scale=1, pad=1):
+    """Save a grid PNG, pixel for pixel (``scale`` times nearest-neighbour enlarged).
+
+    ``images`` is one batch, or a list of equally long batches (one row each, sizes may differ:
+    smaller images are centred in the largest cell).
+    """
+    from PIL import Image
+
+    if isinstance(images, (list, tuple)):
+        rows = [_images(b) for b in images]
+        h = max(r.shape[1] for r in rows)
+        w = max(r.shape[2] for r in rows)
+        ncols = ncols or max(len(r) for r in rows)
+        batch = np.concatenate([_pad_to(r, h, w) for r in rows])
+    else:
+        batch = _images(images)
+        ncols = ncols or min(len(batch), 10)
+    grid = grid_array(batch, ncols=ncols, pad=pad)
+    im = Image.fromarray(np.round(grid * 255).astype(np.uint8), mode="L")
+    if scale > 1:
+        im = im.resize((im.width * scale, im.height * scale), Image.NEAREST)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    im.save(path)
+    return path
+
+
+def _pad_to(x, h, w):
+    dh, dw = h - x.shape[1], w - x.shape[2]
+    return np.pad(x, ((0, 0), (dh // 2, dh - dh // 2), (dw // 2, dw - dw // 2)),
+                  constant_values=1.0)
+
+
+def compare(columns, hr=None, n=8, title=None):
+    """A figure with one row per method in ``columns`` (name -> images), ``n`` images each.
+
+    With ``hr`` given, each image is captioned with its PSNR against ``hr``.
+    """
+    import matplotlib.pyplot as plt
+
+    from sr_lib.metrics import psnr
+
+    names = list(columns)
+    fig, axes = plt.subplots(len(names), n, figsize=(1.2 * n, 1.35 * len(names)), squeeze=False)
+    for r, name in enumerate(names):
+        images = _images(columns[name])[:n]
+        scores = None
+        if hr is not None and images.shape[1:] == _images(hr).shape[1:]:
+            scores = np.asarray(psnr(images[..., None], _images(hr)[:n, ..., None]))
+        for c, ax in enumerate(axes[r]):
+            ax.imshow(images[c], cmap="gray", vmin=0, vmax=1, interpolation="nearest")
+            ax.set_xticks([]), ax.set_yticks([])
+            if scores is not None and np.isfinite(scores[c]):
+                ax.set_title(f"{scores[c]:.1f} dB", fontsize=7, pad=2)
+        axes[r, 0].set_ylabel(name, fontsize=8)
+    if title:
+        fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def show(fig, path=None, dpi=80, save_dpi=150):
+    """Save ``fig`` full size to ``path`` (if given), display a small ``dpi`` preview, close it.
+
+    Works with any matplotlib backend, so notebooks render the same under nbval and Jupyter.
+    """
+    import matplotlib.pyplot as plt
+
+    if path is not None:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        fig.savefig(path, dpi=save_dpi, bbox_inches="tight")
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
+    plt.close(fig)
+    try:
+        from IPython.display import Image, display
+    except ImportError:  # pragma: no cover - outside IPython there is nothing to show
+        return
+    display(Image(data=buf.getvalue()))
+
+
+def show_png(path, width=None):
+    """Display a saved PNG inline (e.g. a grid from :func:`save_grid`)."""
+    from IPython.display import Image, display
+
+    display(Image(filename=str(path), width=width))

@@ -1,0 +1,176 @@
+"""GAN training: :class:`SRGAN` (a ``keras.Model`` with its own ``train_step``) and callbacks.
+
+Losses are computed per example and averaged with ``tf.nn.compute_average_loss`` (layer losses
+such as the KL term with ``tf.nn.scale_regularization_loss``), so each replica's loss is scaled
+for the global batch under ``tf.distribute`` strategies.
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+from pathlib import Path
+
+import keras
+import tensorflow as tf
+
+TRACKED = ("g_loss", "d_loss", "recon", "adv", "kl", "psnr")
+
+
+@keras.saving.register_keras_serializable(package="sr_lib")
+class SRGAN(keras.Model):
+    """Adversarial trainer for any conditional generator ``G(x) -> image`` and a discriminator
+    ``D(image) -> logit``; trains on ``(x, hr)`` batches.
+
+    Generator loss: ``recon_weight * MSE(G(x), hr) + adv_weight * BCE(D(G(x)), real)
+    + kl_weight * sum(G.losses)`` (e.g. the KL of a :class:`sr_lib.layers.Sampling`).
+    Discriminator loss: ``BCE(D(hr), real) + BCE(D(G(x)), fake)``. The discriminator is trained
+    even when ``adv_weight=0``, so its losses stay comparable across runs.
+    """
+
+    def __init__(self, generator, discriminator, **kwargs):
+        super().__init__(**kwargs)
+        self.generator = generator
+        self.discriminator = discriminator
+        self.trackers = {name: keras.metrics.Mean(name=name) for name in TRACKED}
+        # Both networks come built, so the trainer is too (weights can be saved before fit).
+        self.built = generator.built and discriminator.built
+
+    def compile(self, g_optimizer=None, d_optimizer=None, recon_weight=1.0, adv_weight=1e-3,
+                kl_weight=1.0, **kwargs):
+        super().compile(**kwargs)
+        for name, value in (("recon_weight", recon_weight), ("adv_weight", adv_weight),
+                            ("kl_weight", kl_weight)):
+            if value < 0:
+                raise ValueError(f"{name} must be >= 0, got {value}")
+        self.g_optimizer = g_optimizer or keras.optimizers.Adam(1e-3, beta_1=0.5)
+        self.d_optimizer = d_optimizer or keras.optimizers.Adam(1e-4, beta_1=0.5)
+        # Build the optimizer state now, so checkpoints (BackupAndRestore) can restore it.
+        self.g_optimizer.build(self.generator.trainable_variables)
+        self.d_optimizer.build(self.discriminator.trainable_variables)
+        self.recon_weight = float(recon_weight)
+        self.adv_weight = float(adv_weight)
+        self.kl_weight = float(kl_weight)
+
+    @property
+    def metrics(self):
+        return list(self.trackers.values())
+
+    def call(self, inputs, training=False):
+        return self.generator(inputs, training=training)
+
+    # ---- losses ---------------------------------------------------------------------------
+    @staticmethod
+    def _bce(logits, real):
+        labels = tf.ones_like(logits) if real else tf.zeros_like(logits)
+        per_example = tf.nn.sigmoid_cross_entropy_with_logits(labels=labels, logits=logits)
+        return tf.reduce_mean(tf.reshape(per_example, [tf.shape(logits)[0], -1]), axis=1)
+
+    def _generator_loss(self, sr, hr, adv_logits):
+        """Per-replica-scaled generator loss and per-batch means for the trackers."""
+        recon = tf.reduce_mean(tf.reshape(tf.square(sr - hr), [tf.shape(hr)[0], -1]), axis=1)
+        adv = self._bce(adv_logits, real=True)
+        layer_losses = [tf.cast(l, tf.float32) for l in self.generator.losses]
+        kl = tf.add_n(layer_losses) if layer_losses else tf.constant(0.0)
+        g_loss = (self.recon_weight * tf.nn.compute_average_loss(recon)
+                  + self.adv_weight * tf.nn.compute_average_loss(adv)
+                  + self.kl_weight * tf.nn.scale_regularization_loss(kl))
+        means = {"recon": tf.reduce_mean(recon), "adv": tf.reduce_mean(adv), "kl": kl,
+                 "psnr": tf.reduce_mean(tf.image.psnr(sr, hr, max_val=1.0))}
+        means["g_loss"] = (self.recon_weight * means["recon"] + self.adv_weight * means["adv"]
+                           + self.kl_weight * kl)
+        return g_loss, means
+
+    def _d_loss(self, hr, sr, training):
+        per_example = (self._bce(self.discriminator(hr, training=training), real=True)
+                       + self._bce(self.discriminator(sr, training=training), real=False))
+        return tf.nn.compute_average_loss(per_example), tf.reduce_mean(per_example)
+
+    # ---- steps ----------------------------------------------------------------------------
+    def train_step(self, data):
+        x, hr = data
+        hr = tf.convert_to_tensor(hr)
+        with tf.GradientTape() as g_tape:
+            sr = tf.cast(self.generator(x, training=True), hr.dtype)
+            with g_tape.stop_recording():
+                # Discriminator step: HR is real, this batch's SR is fake.
+                with tf.GradientTape() as d_tape:
+                    d_loss, d_mean = self._d_loss(hr, tf.stop_gradient(sr), training=True)
+                d_vars = self.discriminator.trainable_variables
+                self.d_optimizer.apply_gradients(zip(d_tape.gradient(d_loss, d_vars), d_vars))
+            # Generator step: reconstruction + fooling the updated discriminator + KL.
+            adv_logits = self.discriminator(sr, training=False)
+            g_loss, means = self._generator_loss(sr, hr, adv_logits)
+        g_vars = self.generator.trainable_variables
+        self.g_optimizer.apply_gradients(zip(g_tape.gradient(g_loss, g_vars), g_vars))
+        return self._update(means, d_mean)
+
+    def test_step(self, data):
+        x, hr = data
+        hr = tf.convert_to_tensor(hr)
+        sr = tf.cast(self.generator(x, training=False), hr.dtype)
+        _, means = self._generator_loss(sr, hr, self.discriminator(sr, training=False))
+        _, d_mean = self._d_loss(hr, sr, training=False)
+        return self._update(means, d_mean)
+
+    def _update(self, means, d_mean):
+        means["d_loss"] = d_mean
+        for name, tracker in self.trackers.items():
+            tracker.update_state(means[name])
+        return {name: tracker.result() for name, tracker in self.trackers.items()}
+
+    # ---- serialization --------------------------------------------------------------------
+    def get_config(self):
+        return {**super().get_config(),
+                "generator": keras.saving.serialize_keras_object(self.generator),
+                "discriminator": keras.saving.serialize_keras_object(self.discriminator)}
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        for key in ("generator", "discriminator"):
+            config[key] = keras.saving.deserialize_keras_object(config[key])
+        return cls(**config)
+
+
+class SampleGrid(keras.callbacks.Callback):
+    """Save a PNG grid of the generator's outputs on fixed ``inputs`` every ``every`` epochs.
+
+    Rows: the generator's outputs, then ``targets`` (if given). Files are
+    ``out_dir/epoch_001.png`` ...; works with any model that has a ``generator`` attribute.
+    """
+
+    def __init__(self, inputs, out_dir, targets=None, every=1, scale=4):
+        super().__init__()
+        if every <= 0:
+            raise ValueError(f"every must be a positive int, got {every}")
+        self.inputs, self.targets = inputs, targets
+        self.out_dir, self.every, self.scale = Path(out_dir), every, scale
+
+    def on_epoch_end(self, epoch, logs=None):
+        if (epoch + 1) % self.every:
+            return
+        from sr_lib.plots import save_grid
+
+        generator = getattr(self.model, "generator", self.model)
+        rows = [generator(self.inputs, training=False)]
+        if self.targets is not None:
+            rows.append(self.targets)
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        save_grid(rows, self.out_dir / f"epoch_{epoch + 1:03d}.png", scale=self.scale)
+
+
+def train_srgan(generator, discriminator, dataset, *, epochs, adv_weight=1e-3, kl_weight=1.0,
+                recon_weight=1.0, g_lr=1e-3, d_lr=1e-4, callbacks=(), verbose=2):
+    """Compile an :class:`SRGAN` with Adam optimizers and fit it on ``dataset``.
+
+    Returns ``(gan, history, wall_seconds)``.
+    """
+    gan = SRGAN(generator, discriminator, name=f"srgan_{generator.name}")
+    gan.compile(keras.optimizers.Adam(g_lr, beta_1=0.5), keras.optimizers.Adam(d_lr, beta_1=0.5),
+                recon_weight=recon_weight, adv_weight=adv_weight, kl_weight=kl_weight)
+    start = time.perf_counter()
+    with warnings.catch_warnings():  # Keras warns that a tf.data input ignores fit's shuffle
+        warnings.filterwarnings("ignore", message=".*shuffle=True.*")
+        history = gan.fit(dataset, epochs=epochs, callbacks=list(callbacks), verbose=verbose)
+    return gan, history, time.perf_counter() - start
