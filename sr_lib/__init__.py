@@ -17,6 +17,7 @@ _EXPORTS = {
     "degrade": "sr_lib.data",
     "load_mnist": "sr_lib.data",
     "evaluate": "sr_lib.metrics",
+    "render": "sr_lib.rendering",
 }
 __all__ = sorted(_EXPORTS) + ["__version__"]
 

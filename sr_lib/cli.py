@@ -1,4 +1,4 @@
-"""The ``sr-lib`` command line: ``sr-lib evaluate ...`` (see ``sr-lib --help``)."""
+"""The ``sr-lib`` command line: ``sr-lib evaluate ...``, ``sr-lib cppn ...`` (see ``sr-lib --help``)."""
 
 from __future__ import annotations
 
@@ -19,6 +19,19 @@ def _positive(text):
     return value
 
 
+def _size(text):
+    """``N`` (square) or ``WIDTHxHEIGHT`` -> (width, height)."""
+    try:
+        values = [int(part) for part in text.lower().split("x")]
+    except ValueError:
+        values = []
+    if len(values) == 1:
+        values *= 2
+    if len(values) != 2 or min(values) <= 0:
+        raise argparse.ArgumentTypeError(f"expected N or WIDTHxHEIGHT (positive ints), got {text!r}")
+    return tuple(values)
+
+
 def build_parser():
     parser = argparse.ArgumentParser(prog="sr-lib", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -32,6 +45,23 @@ def build_parser():
     ev.add_argument("--out", default="runs/evaluate", help="folder for evaluation.json/.csv")
     _add_data_args(ev)
     ev.set_defaults(func=cmd_evaluate)
+
+    cp = sub.add_parser("cppn", help="render a random CPPN at any size (PNG, or a latent-walk GIF)")
+    cp.add_argument("--size", type=_size, help="N or WIDTHxHEIGHT (default 512, 256 with --gif)")
+    cp.add_argument("--channels", type=int, choices=(1, 3), default=1, help="1 grey, 3 RGB")
+    cp.add_argument("--seed", type=int, default=0, help="seeds the weights and the latents")
+    cp.add_argument("--latent-dim", type=_positive, default=8)
+    cp.add_argument("--hidden", type=_positive, default=32)
+    cp.add_argument("--depth", type=_positive, default=4)
+    cp.add_argument("--activation", default="tanh", help="tanh, sin, gaussian, relu, ...")
+    cp.add_argument("--scale", type=float, default=8.0, help="zoom: larger is finer")
+    cp.add_argument("--gif", action="store_true", help="write a looping latent walk GIF")
+    cp.add_argument("--frames", type=_positive, default=48, help="GIF frames")
+    cp.add_argument("--keyframes", type=_positive, default=3, help="latents the GIF loops through")
+    cp.add_argument("--fps", type=_positive, default=20, help="GIF frames per second")
+    cp.add_argument("--out", help="output path (default cppn.png, or cppn.gif with --gif)")
+    cp.add_argument("--quiet", action="store_true", help="no progress bar")
+    cp.set_defaults(func=cmd_cppn)
 
     up = sub.add_parser("upscale", help="upscale one image with a bundled model")
     up.add_argument("--model", default="vae_gan", help="bundled model name (default vae_gan)")
@@ -53,6 +83,36 @@ def cmd_evaluate(args):
     print(metrics.format_table(rows))
     json_path, csv_path = metrics.save_table(rows, args.out)
     print(f"wrote {json_path} and {csv_path}")
+
+
+def cmd_cppn(args):
+    import math
+    from pathlib import Path
+
+    from sr_lib import rendering, walk
+    from sr_lib.models import build_cppn
+
+    width, height = args.size or ((256, 256) if args.gif else (512, 512))
+    batch = args.frames if args.gif else 1
+    rendering.check_size(height, width, batch)  # before anything is built or allocated
+    if args.gif and args.keyframes < 2:
+        raise ValueError("--keyframes must be >= 2 for a walk")
+    out = Path(args.out or ("cppn.gif" if args.gif else "cppn.png"))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    model = build_cppn(args.latent_dim, channels=args.channels, hidden=args.hidden,
+                       depth=args.depth, activation=args.activation, scale=args.scale,
+                       seed=args.seed)
+    progress = not args.quiet and (args.gif or width * height >= 1_000_000)
+    if args.gif:
+        keys = walk.random_latents(args.keyframes, args.latent_dim, seed=args.seed)
+        zs = walk.loop(keys, math.ceil(args.frames / args.keyframes))[:args.frames]
+        frames = walk.render_frames(model, zs, height, width, progress=progress)
+        walk.save_gif(frames, out, fps=args.fps)
+    else:
+        z = walk.random_latents(1, args.latent_dim, seed=args.seed)[0]
+        image = rendering.render(model, z, height, width, dtype="uint8", progress=progress)
+        rendering.save_image(image, out)
+    print(f"wrote {out} ({width}x{height}, {args.channels} channel(s))")
 
 
 def cmd_upscale(args):

@@ -1,2 +1,3 @@
 """Model builders. Each method of the series lives in its own module; all are exported here."""
 from sr_lib.models.vae_gan import build_encoder, build_decoder, build_generator, build_discriminator
+from sr_lib.models.cppn import build_cppn

@@ -1,0 +1,125 @@
+"""Compositional pattern-producing network (CPPN): an image as a function of (z, x, y, r).
+
+``build_cppn`` returns a Keras model ``(coords, z) -> values``: ``coords`` is ``(batch, pixels, 3)``
+rows of ``(x, y, r)`` (see :mod:`sr_lib.coords`), ``z`` is ``(batch, latent_dim)`` and the output
+is ``(batch, pixels, channels)`` in ``[0, 1]``. Every pixel is computed independently from its
+coordinates, so one ``z`` renders at any resolution (:func:`sr_lib.render.render`).
+
+Weights are drawn from N(0, stddev^2) (stddev 1 as in the reference CPPNs), wide enough that an
+untrained network already draws rich patterns; the model also trains by gradient, ``z`` included.
+"""
+
+from __future__ import annotations
+
+import keras
+from keras import ops
+
+CHANNELS = (1, 3)
+
+
+@keras.saving.register_keras_serializable(package="sr_lib")
+def sin(x):
+    """Sine activation: periodic, repeating patterns."""
+    return ops.sin(x)
+
+
+@keras.saving.register_keras_serializable(package="sr_lib")
+def gaussian(x):
+    """Gaussian bump ``exp(-x^2)``: symmetric blobs and rings."""
+    return ops.exp(-ops.square(x))
+
+
+_EXTRA_ACTIVATIONS = {"sin": sin, "gaussian": gaussian}
+
+
+def get_activation(name):
+    """A Keras activation by name, plus the CPPN classics ``"sin"`` and ``"gaussian"``."""
+    if name in _EXTRA_ACTIVATIONS:
+        return _EXTRA_ACTIVATIONS[name]
+    try:
+        return keras.activations.get(name)
+    except ValueError:
+        raise ValueError(f"unknown activation {name!r}; try 'tanh', 'sin', 'gaussian', 'relu', "
+                         "'softplus' or any keras.activations name") from None
+
+
+@keras.saving.register_keras_serializable(package="sr_lib")
+class CoordLatentMix(keras.layers.Layer):
+    """First CPPN layer: ``(scale * [x, y, r]) @ Wc + z @ Wz + b``, before the activation.
+
+    The latent term is computed once per image and broadcast over its pixels, not per pixel.
+    Inputs ``coords (batch, pixels, 3)`` and ``z (batch, latent_dim)``; output
+    ``(batch, pixels, units)``.
+    """
+
+    def __init__(self, units, scale=1.0, kernel_initializer="glorot_uniform",
+                 bias_initializer="zeros", **kwargs):
+        super().__init__(**kwargs)
+        self.units = int(units)
+        self.scale = float(scale)
+        self.kernel_initializer = keras.initializers.get(kernel_initializer)
+        self.bias_initializer = keras.initializers.get(bias_initializer)
+
+    def build(self, coords_shape, z_shape):
+        self.coord_kernel = self.add_weight(shape=(coords_shape[-1], self.units),
+                                            initializer=self.kernel_initializer,
+                                            name="coord_kernel")
+        self.latent_kernel = self.add_weight(shape=(z_shape[-1], self.units),
+                                             initializer=self.kernel_initializer,
+                                             name="latent_kernel")
+        self.bias = self.add_weight(shape=(self.units,), initializer=self.bias_initializer,
+                                    name="bias")
+
+    def call(self, coords, z):
+        per_image = ops.matmul(z, self.latent_kernel) + self.bias  # (batch, units)
+        per_pixel = ops.matmul(coords, self.coord_kernel * self.scale)  # (batch, pixels, units)
+        return per_pixel + ops.expand_dims(per_image, 1)
+
+    def compute_output_shape(self, coords_shape, z_shape):
+        return (*coords_shape[:-1], self.units)
+
+    def get_config(self):
+        return {**super().get_config(), "units": self.units, "scale": self.scale,
+                "kernel_initializer": keras.initializers.serialize(self.kernel_initializer),
+                "bias_initializer": keras.initializers.serialize(self.bias_initializer)}
+
+
+def build_cppn(latent_dim, channels=1, hidden=32, depth=4, activation="tanh", scale=8.0,
+               init_stddev=1.0, seed=None, name="cppn"):
+    """A CPPN ``(coords, z) -> values in [0, 1]``.
+
+    Args:
+        latent_dim: size of ``z``.
+        channels: 1 (grey) or 3 (RGB).
+        hidden: width of every hidden layer.
+        depth: number of hidden layers, the (z, x, y, r) mixing layer included.
+        activation: hidden activation: a Keras name, ``"sin"`` or ``"gaussian"``.
+        scale: zoom; coordinates are multiplied by it, so larger means finer detail.
+        init_stddev: weights and biases ~ N(0, init_stddev^2).
+        seed: int for reproducible weights (``None``: Keras' global seed).
+    """
+    for label, value, low in (("latent_dim", latent_dim, 1), ("hidden", hidden, 1),
+                              ("depth", depth, 1)):
+        if not isinstance(value, int) or isinstance(value, bool) or value < low:
+            raise ValueError(f"{label} must be an int >= {low}, got {value!r}")
+    if channels not in CHANNELS:
+        raise ValueError(f"channels must be 1 (grey) or 3 (RGB), got {channels!r}")
+    if not scale > 0:
+        raise ValueError(f"scale must be > 0, got {scale!r}")
+    act = get_activation(activation)
+
+    def init(i):
+        return keras.initializers.RandomNormal(
+            stddev=init_stddev, seed=None if seed is None else seed * 1000 + i)
+
+    coords = keras.Input((None, 3), name="coords")
+    z = keras.Input((latent_dim,), name="z")
+    h = CoordLatentMix(hidden, scale=scale, kernel_initializer=init(0), bias_initializer=init(1),
+                       name="mix")(coords, z)
+    h = keras.layers.Activation(act, name="act_0")(h)
+    for i in range(1, depth):
+        h = keras.layers.Dense(hidden, activation=act, kernel_initializer=init(2 * i),
+                               bias_initializer=init(2 * i + 1), name=f"dense_{i}")(h)
+    out = keras.layers.Dense(channels, activation="sigmoid", kernel_initializer=init(2 * depth),
+                             bias_initializer=init(2 * depth + 1), name="out")(h)
+    return keras.Model([coords, z], out, name=name)

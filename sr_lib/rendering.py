@@ -1,0 +1,140 @@
+"""Render a CPPN (or any ``(coords, z) -> values`` model) at any resolution, in bounded memory.
+
+The image is computed in chunks of ``chunk`` pixels. Each chunk's coordinates are generated
+from its pixel indices inside a ``tf.function`` (the full ``(H*W, 3)`` grid is never built), and
+the function has one fixed chunk shape, so it is traced once per model, chunk size and batch
+size, never per image size or per call. Pixels are independent, so a chunked render equals an
+unchunked one exactly; chunks are at least ``MIN_CHUNK`` pixels (the last one padded) because XLA
+switches to differently-rounding kernels for very small matrix products.
+"""
+
+from __future__ import annotations
+
+import weakref
+
+import numpy as np
+import tensorflow as tf
+
+MAX_PIXELS = 2**28  # 16384 x 16384: larger renders must be asked for explicitly
+DEFAULT_CHUNK = 2**16
+MIN_CHUNK = 1024  # pixels per image per step
+
+_RENDERERS = weakref.WeakKeyDictionary()  # model -> its tf.function
+
+
+def chunk_coords(start, count, height, width):
+    """``(count, 3)`` float32 rows (x, y, r) of row-major pixels ``start .. start+count-1``.
+
+    Same values as :func:`sr_lib.coords.grid` (scale 1); indices past the last pixel continue
+    below the image, which pads the last chunk with harmless extra rows.
+    """
+    idx = tf.cast(start, tf.int64) + tf.range(count, dtype=tf.int64)
+    width = tf.cast(width, tf.int64)
+    row, col = idx // width, idx % width
+
+    def centre(i, n):  # float64 then float32, exactly like coords.axis
+        return tf.cast(-1.0 + (2.0 * tf.cast(i, tf.float64) + 1.0) / tf.cast(n, tf.float64),
+                       tf.float32)
+
+    x, y = centre(col, width), centre(row, height)
+    return tf.stack([x, y, tf.sqrt(x * x + y * y)], axis=-1)
+
+
+def _renderer(model):
+    """The model's render step ``(start, z, height, width, count, uint8) -> (batch, count, C)``."""
+    fn = _RENDERERS.get(model)
+    if fn is None:
+        @tf.function(jit_compile=True)
+        def fn(start, z, height, width, count, uint8):
+            coords = chunk_coords(start, count, height, width)
+            coords = tf.broadcast_to(coords, (tf.shape(z)[0], count, 3))
+            values = model([coords, z], training=False)
+            if uint8:
+                values = tf.cast(tf.round(values * 255.0), tf.uint8)
+            return values
+
+        _RENDERERS[model] = fn
+    return fn
+
+
+def check_size(height, width, batch=1, max_pixels=MAX_PIXELS):
+    """Raise ``ValueError`` unless ``height``/``width`` are positive ints within ``max_pixels``."""
+    for name, n in (("height", height), ("width", width)):
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n <= 0:
+            raise ValueError(f"{name} must be a positive int, got {n!r}")
+    total = int(batch) * int(height) * int(width)
+    if total > max_pixels:
+        raise ValueError(f"{height}x{width} (x{batch}) = {total:,} pixels is more than the "
+                         f"limit of {max_pixels:,} (max_pixels); render smaller")
+
+
+def render(model, z, height, width, chunk=DEFAULT_CHUNK, dtype="float32", progress=False,
+           max_pixels=MAX_PIXELS):
+    """Render ``model`` for latent(s) ``z`` at ``height x width``.
+
+    Args:
+        model: a ``(coords, z) -> (batch, pixels, channels)`` model, e.g. ``build_cppn(...)``.
+        z: ``(latent_dim,)`` for one image or ``(batch, latent_dim)`` for several.
+        chunk: pixels computed per step, summed over the batch (bounds memory; at least
+            ``MIN_CHUNK`` per image); ``None``: the whole image in one step.
+        dtype: ``"float32"`` (values in [0, 1]) or ``"uint8"`` (0..255).
+        progress: show a ``keras.utils.Progbar`` over the chunks.
+        max_pixels: refuse renders of more pixels (batch included) than this.
+
+    Returns:
+        ``(height, width, channels)``, or ``(batch, height, width, channels)`` for a batch of z.
+    """
+    z = np.asarray(z, dtype=np.float32)
+    single = z.ndim == 1
+    z = z[None] if single else z
+    latent_dim = model.inputs[1].shape[-1]
+    if z.ndim != 2 or z.shape[1] != latent_dim or z.shape[0] == 0:
+        raise ValueError(f"z must have shape ({latent_dim},) or (batch, {latent_dim}), "
+                         f"got {np.shape(z)}")
+    if dtype not in ("float32", "uint8"):
+        raise ValueError(f"dtype must be 'float32' or 'uint8', got {dtype!r}")
+    check_size(height, width, len(z), max_pixels)
+    if chunk is not None and (isinstance(chunk, bool) or not isinstance(chunk, (int, np.integer))
+                              or chunk <= 0):
+        raise ValueError(f"chunk must be a positive int or None, got {chunk!r}")
+
+    batch, n = len(z), height * width
+    count = n if chunk is None else min(n, int(chunk) // batch)
+    count = max(count, MIN_CHUNK)  # pixels per image per step
+    channels = model.outputs[0].shape[-1]
+    out = np.empty((batch, n, channels), dtype=dtype)
+    fn = _renderer(model)
+    starts = range(0, n, count)
+    bar = None
+    if progress:
+        import keras
+        bar = keras.utils.Progbar(len(starts), unit_name="chunk")
+    z_t = tf.constant(z)
+    for i, start in enumerate(starts):
+        values = fn(tf.constant(start, tf.int64), z_t, tf.constant(height, tf.int64),
+                    tf.constant(width, tf.int64), count, dtype == "uint8")
+        stop = min(start + count, n)
+        out[:, start:stop] = values.numpy()[:, :stop - start]
+        if bar is not None:
+            bar.update(i + 1)
+    out = out.reshape(batch, height, width, channels)
+    return out[0] if single else out
+
+
+def to_uint8(image):
+    """Float [0, 1] -> uint8 0..255 (uint8 input is returned unchanged)."""
+    image = np.asarray(image)
+    if image.dtype == np.uint8:
+        return image
+    return np.round(np.clip(image, 0.0, 1.0) * 255.0).astype(np.uint8)
+
+
+def save_image(image, path):
+    """Write an ``(H, W, 1 or 3)`` float [0, 1] or uint8 image (PNG, JPEG, ... by extension)."""
+    from PIL import Image
+
+    image = to_uint8(image)
+    if image.ndim == 3 and image.shape[-1] == 1:
+        image = image[..., 0]
+    Image.fromarray(image).save(path)
+    return path
