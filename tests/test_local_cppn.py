@@ -1,0 +1,70 @@
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from sr_lib.coords import grid
+from sr_lib.models.local_cppn import build_local_cppn, ensemble_neighbours
+
+
+@pytest.fixture(scope="module")
+def model():
+    keras.utils.set_random_seed(0)
+    return build_local_cppn(features=8, blocks=1, hidden=8, depth=2)
+
+
+@pytest.mark.parametrize("lr_hw, out_hw", [((26, 26), (28, 28)), ((7, 7), (100, 100)),
+                                           ((5, 9), (13, 40)), ((1, 1), (3, 3))])
+def test_any_output_size(model, lr_hw, out_hw):
+    lr = tf.random.uniform((2, *lr_hw, 1), seed=0)
+    sr = model.upscale(lr, out_hw)
+    assert sr.shape == (2, *out_hw, 1)
+    assert float(tf.reduce_min(sr)) >= 0.0 and float(tf.reduce_max(sr)) <= 1.0
+
+
+def test_call_renders_out_size_and_chunking_is_exact(model):
+    lr = tf.random.uniform((3, 14, 14, 1), seed=1)
+    np.testing.assert_allclose(model(lr), model.upscale(lr, (28, 28)), atol=1e-6)
+    np.testing.assert_allclose(model.upscale(lr, (28, 28), chunk=100),
+                               model.upscale(lr, (28, 28)), atol=1e-6)
+
+
+@pytest.mark.parametrize("lr_hw, out_hw", [((5, 7), (13, 11)), ((26, 26), (28, 28)), ((1, 3), (4, 4))])
+def test_ensemble_weights_sum_to_one_and_are_bilinear(lr_hw, out_hw):
+    index, rel, weight = ensemble_neighbours(*lr_hw, grid(*out_hw)[:, :2])
+    np.testing.assert_allclose(np.sum(weight, axis=0), 1.0, atol=1e-5)
+    assert np.all(np.asarray(weight) >= 0) and np.all(np.abs(rel) <= 1.0 + 1e-5)
+    assert np.asarray(index).min() >= 0 and np.asarray(index).max() < lr_hw[0] * lr_hw[1]
+    # blending LR values with the weights is exactly tf.image.resize's bilinear interpolation
+    lr = np.random.default_rng(0).random(lr_hw).astype(np.float32)
+    blended = np.sum(np.asarray(weight) * lr.reshape(-1)[np.asarray(index)], axis=0)
+    expected = tf.image.resize(lr[None, ..., None], out_hw, "bilinear")[0, ..., 0]
+    np.testing.assert_allclose(blended.reshape(out_hw), expected, atol=1e-5)
+
+
+def test_keras_round_trip(model, tmp_path):
+    lr = tf.random.uniform((2, 10, 10, 1), seed=2)
+    path = tmp_path / "local.keras"
+    model.save(path)
+    loaded = keras.saving.load_model(path)
+    np.testing.assert_array_equal(loaded(lr), model(lr))
+    np.testing.assert_array_equal(loaded.upscale(lr, (50, 50)), model.upscale(lr, (50, 50)))
+    assert loaded.get_config()["hidden"] == 8
+
+
+def test_overfits_a_few_images_at_two_scales():
+    keras.utils.set_random_seed(0)
+    hr = tf.image.resize(tf.random.uniform((4, 6, 6, 1), seed=3), (28, 28), "bicubic")
+    hr = tf.clip_by_value(hr, 0, 1)
+    from sr_lib.data import degrade
+
+    data = [(degrade(hr, s), hr) for s in (14, 7)]
+    m = build_local_cppn(features=16, blocks=1, hidden=32, depth=2)
+    m.compile(keras.optimizers.Adam(3e-3), loss="mae")
+    before = [float(tf.reduce_mean(tf.abs(m(lr) - y))) for lr, y in data]
+    for _ in range(150):
+        for lr, y in data:
+            m.train_on_batch(lr, y)
+    after = [float(tf.reduce_mean(tf.abs(m(lr) - y))) for lr, y in data]
+    for b, a in zip(before, after):
+        assert a < 0.5 * b, (before, after)
