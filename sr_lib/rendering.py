@@ -3,9 +3,10 @@
 The image is computed in chunks of ``chunk`` pixels. Each chunk's coordinates are generated
 from its pixel indices inside a ``tf.function`` (the full ``(H*W, 3)`` grid is never built), and
 the function has one fixed chunk shape, so it is traced once per model, chunk size and batch
-size, never per image size or per call. Pixels are independent, so a chunked render equals an
-unchunked one exactly; chunks are at least ``MIN_CHUNK`` pixels (the last one padded) because XLA
-switches to differently-rounding kernels for very small matrix products.
+size, never per image size or per call (an image smaller than a chunk uses the next power of
+two). Pixels are independent, so a chunked render equals an unchunked one exactly; chunks are at
+least ``MIN_CHUNK`` pixels (the last one padded) because XLA switches to differently-rounding
+kernels for very small matrix products.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import numpy as np
 import tensorflow as tf
 
 MAX_PIXELS = 2**28  # 16384 x 16384: larger renders must be asked for explicitly
-DEFAULT_CHUNK = 2**16
+DEFAULT_CHUNK = 2**15
 MIN_CHUNK = 1024  # pixels per image per step
 
 _RENDERERS = weakref.WeakKeyDictionary()  # model -> its tf.function
@@ -99,7 +100,10 @@ def render(model, z, height, width, chunk=DEFAULT_CHUNK, dtype="float32", progre
         raise ValueError(f"chunk must be a positive int or None, got {chunk!r}")
 
     batch, n = len(z), height * width
-    count = n if chunk is None else min(n, int(chunk) // batch)
+    if chunk is None:
+        count = n
+    else:  # small images: the next power of two, so a few shapes serve every size
+        count = min(int(chunk) // batch, 1 << (n - 1).bit_length())
     count = max(count, MIN_CHUNK)  # pixels per image per step
     channels = model.outputs[0].shape[-1]
     out = np.empty((batch, n, channels), dtype=dtype)
@@ -138,3 +142,38 @@ def save_image(image, path):
         image = image[..., 0]
     Image.fromarray(image).save(path)
     return path
+
+
+def show(images, titles=None, cols=None, inches=3.0, pixels=400, normalize=False):
+    """Display images in a row (or ``cols`` per row), each downsampled to at most ``pixels``.
+
+    Big renders are previewed small so notebooks stay light; small ones are drawn with visible
+    pixels. ``normalize`` stretches each image's own range to [0, 1] (e.g. coordinate channels).
+    """
+    import matplotlib.pyplot as plt
+    from PIL import Image
+
+    images = list(images)
+    cols = cols or len(images)
+    rows = -(-len(images) // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(inches * cols, inches * rows), dpi=72,
+                             squeeze=False)
+    for i, ax in enumerate(axes.flat):
+        ax.axis("off")
+        if i >= len(images):
+            continue
+        image = np.asarray(images[i], dtype=None)
+        if normalize:
+            image = (image - image.min()) / max(float(image.max() - image.min()), 1e-12)
+        image = to_uint8(image)
+        image = image[..., 0] if image.ndim == 3 and image.shape[-1] == 1 else image
+        if max(image.shape[:2]) > pixels:
+            h, w = image.shape[:2]
+            factor = pixels / max(h, w)
+            image = np.asarray(Image.fromarray(image).resize(
+                (max(1, round(w * factor)), max(1, round(h * factor))), Image.LANCZOS))
+        ax.imshow(image, cmap="gray", vmin=0, vmax=255, interpolation="nearest")
+        if titles:
+            ax.set_title(titles[i], fontsize=10)
+    fig.tight_layout()
+    plt.show()

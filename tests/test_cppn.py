@@ -92,6 +92,9 @@ def test_traced_once_per_chunk_shape(grey):
     for size in (8, 33, 50):
         render(grey, z_of(size), size, size + 1, chunk=1024)
     assert fn.experimental_get_tracing_count() == traces
+    for size in (10, 20, 30):  # small images with the default chunk: the same 1024-pixel step
+        render(grey, z_of(size), size, size)
+    assert fn.experimental_get_tracing_count() == traces
 
 
 def test_seed_and_z_determine_the_image(grey):
