@@ -4,7 +4,7 @@
 
 Times are the best of ``--repeats`` warm renders (the first, compiling call is reported apart),
 with the process CPU time beside the wall time. Memory is the peak resident set size sampled
-every 2 ms during a render, minus the resident size just before it. The load average is recorded
+every 2 ms during a render, absolute and minus the resident size just before it. The load average is recorded
 before and after: on a busy machine wall times are inflated, so rerun when the load is high.
 """
 
@@ -61,7 +61,7 @@ def bench(size, channels, dtype, repeats, chunk, hidden=32, depth=4):
     start = time.perf_counter()
     render(model, z, size, size, chunk=chunk, dtype=dtype)
     first = time.perf_counter() - start
-    walls, cpus, peaks = [], [], []
+    walls, cpus, peaks, absolute = [], [], [], []
     for _ in range(repeats):
         with PeakRSS() as mem:
             wall, cpu = time.perf_counter(), time.process_time()
@@ -69,11 +69,13 @@ def bench(size, channels, dtype, repeats, chunk, hidden=32, depth=4):
             walls.append(time.perf_counter() - wall)
             cpus.append(time.process_time() - cpu)
         peaks.append(mem.peak - mem.before)
+        absolute.append(mem.peak)
         del image
     row = {"size": size, "channels": channels, "hidden": hidden, "depth": depth, "dtype": dtype,
            "chunk": chunk, "first_call_s": round(first, 3), "best_s": round(min(walls), 3),
            "median_s": round(float(np.median(walls)), 3), "cpu_s_of_best": round(
                cpus[int(np.argmin(walls))], 3), "peak_rss_growth_mb": round(max(peaks), 1),
+           "peak_rss_mb": round(max(absolute), 1),
            "output_mb": round(size * size * channels * np.dtype(dtype).itemsize / 2**20, 1),
            "megapixels_per_s": round(size * size / min(walls) / 1e6, 2)}
     print(json.dumps(row), flush=True)
