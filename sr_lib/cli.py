@@ -32,6 +32,17 @@ def _size(text):
     return tuple(values)
 
 
+def _lr_range(text):
+    """``N`` -> N, ``LOW:HIGH`` -> range(LOW, HIGH + 1)."""
+    try:
+        parts = [int(p) for p in text.split(":")]
+    except ValueError:
+        parts = []
+    if len(parts) not in (1, 2) or min(parts) <= 0 or parts[0] > parts[-1]:
+        raise argparse.ArgumentTypeError(f"expected N or LOW:HIGH (positive, LOW <= HIGH), got {text!r}")
+    return parts[0] if len(parts) == 1 else range(parts[0], parts[1] + 1)
+
+
 def build_parser():
     parser = argparse.ArgumentParser(prog="sr-lib", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -62,6 +73,18 @@ def build_parser():
     cp.add_argument("--out", help="output path (default cppn.png, or cppn.gif with --gif)")
     cp.add_argument("--quiet", action="store_true", help="no progress bar")
     cp.set_defaults(func=cmd_cppn)
+
+    tr = sub.add_parser("train", help="train a model of the series into a resumable run folder")
+    tr.add_argument("model", choices=["local_cppn"], help="which model to train")
+    tr.add_argument("--lr-size", type=_lr_range, default=None,
+                    help="LR size N, or a range LOW:HIGH drawn per batch (default 7:26)")
+    tr.add_argument("--epochs", type=_positive, default=8)
+    tr.add_argument("--batch-size", type=_positive, default=64)
+    tr.add_argument("--seed", type=int, default=0)
+    tr.add_argument("--limit", type=_positive, help="train on the first N training images")
+    tr.add_argument("--out", default=None, help="run folder (default runs/MODEL)")
+    _add_data_args(tr)
+    tr.set_defaults(func=cmd_train)
 
     up = sub.add_parser("upscale", help="upscale one image with a bundled model")
     up.add_argument("--model", default="vae_gan", help="bundled model name (default vae_gan)")
@@ -113,6 +136,29 @@ def cmd_cppn(args):
         image = rendering.render(model, z, height, width, dtype="uint8", progress=progress)
         rendering.save_image(image, out)
     print(f"wrote {out} ({width}x{height}, {args.channels} channel(s))")
+
+
+def cmd_train(args):
+    from sr_lib import metrics, recipes, upscalers
+    from sr_lib.data import load_mnist
+
+    (x_train, _), (x_test, _) = load_mnist(args.data, hr_size=args.hr_size)
+    if args.limit:
+        x_train = x_train[:args.limit]
+    if len(x_train) == 0 or len(x_test) == 0:
+        raise ValueError("training needs images in both the train and the held-out split")
+    lr_sizes = args.lr_size or range(7, 27)
+    out = args.out or f"runs/{args.model}"
+    model, history, wall = recipes.train_local_cppn(
+        out, x_train=x_train, x_val=x_test[:1000], epochs=args.epochs,
+        batch_size=args.batch_size, lr_sizes=lr_sizes,
+        seed=args.seed, verbose=1)
+    print(f"trained {args.model} in {wall:.0f} s; best model at {out}/model.keras")
+    sizes = sorted({min(lr_sizes), max(lr_sizes)}) if isinstance(lr_sizes, range) else [lr_sizes]
+    rows = metrics.evaluate({args.model: model.upscale, "bicubic": upscalers.get("bicubic")},
+                            x_test, sizes)
+    print(metrics.format_table(rows))
+    metrics.save_table(rows, out)
 
 
 def cmd_upscale(args):

@@ -13,9 +13,14 @@ Coordinates follow :mod:`sr_lib.coords`: pixel centres of the square [-1, 1]^2.
 from __future__ import annotations
 
 import keras
+import numpy as np
+import tensorflow as tf
 from keras import layers, ops
 
 from sr_lib.coords import grid
+from sr_lib.rendering import MIN_CHUNK, chunk_coords, check_size
+
+DEFAULT_CHUNK = 2**15
 
 SHIFTS = ((-1, -1), (-1, 1), (1, -1), (1, 1))  # (dy, dx) to the four surrounding LR cells
 
@@ -56,7 +61,7 @@ class LocalCPPN(keras.Model):
     MLP shared by every output pixel.
     """
 
-    def __init__(self, channels=1, features=48, blocks=3, hidden=64, depth=3, out_size=28,
+    def __init__(self, channels=1, features=48, blocks=3, hidden=32, depth=3, out_size=28,
                  **kwargs):
         super().__init__(**kwargs)
         self.channels, self.features, self.blocks = channels, features, blocks
@@ -106,16 +111,51 @@ class LocalCPPN(keras.Model):
             out = out + weight[k][None, :, None] * (self.out(h) + skip)
         return out
 
-    def upscale(self, lr, size, chunk=1 << 16):
-        """Render ``lr`` (B, h, w, C) at ``size`` (H, W), ``chunk`` queries at a time, in [0, 1]."""
-        height, width = size
-        codes = self.encode(lr)
-        coords = grid(height, width)[:, :2]
-        cell = ops.convert_to_tensor([2.0 / width, 2.0 / height])
-        parts = [self.decode(codes, lr, coords[i:i + chunk], cell)
-                 for i in range(0, len(coords), chunk)]
-        out = ops.concatenate(parts, axis=1) if len(parts) > 1 else parts[0]
-        return ops.clip(ops.reshape(out, (-1, height, width, self.channels)), 0.0, 1.0)
+    def upscale(self, lr, size, chunk=DEFAULT_CHUNK, progress=False):
+        """Render ``lr`` (B, h, w, C) at ``size`` (H, W) as a float32 numpy array in [0, 1].
+
+        The encoder runs once; the decoder runs over ``chunk`` output pixels (summed over the
+        batch) at a time in a compiled function traced once per chunk shape, so memory stays
+        bounded at any size and chunking does not change the result.
+        """
+        lr = self._check_lr(lr)
+        height, width = (size, size) if isinstance(size, int) else tuple(size)
+        batch = int(lr.shape[0])
+        check_size(height, width, batch)
+        n = height * width
+        count = max(MIN_CHUNK, min(int(chunk) // batch, 1 << (n - 1).bit_length()))
+        codes = self._compiled("encode")(lr)
+        decode = self._compiled("decode_chunk")
+        out = np.empty((batch, n, self.channels), np.float32)
+        starts = range(0, n, count)
+        bar = keras.utils.Progbar(len(starts), unit_name="chunk") if progress else None
+        for i, start in enumerate(starts):
+            values = decode(codes, lr, tf.constant(start, tf.int64), tf.constant(height, tf.int64),
+                            tf.constant(width, tf.int64), count)
+            stop = min(start + count, n)
+            out[:, start:stop] = values.numpy()[:, :stop - start]
+            if bar is not None:
+                bar.update(i + 1)
+        return out.reshape(batch, height, width, self.channels)
+
+    def decode_chunk(self, codes, lr, start, height, width, count):
+        """Clipped values of the row-major output pixels ``start .. start+count-1``."""
+        coords = chunk_coords(start, count, height, width)[:, :2]
+        cell = tf.stack([2.0 / tf.cast(width, tf.float32), 2.0 / tf.cast(height, tf.float32)])
+        return ops.clip(self.decode(codes, lr, coords, cell), 0.0, 1.0)
+
+    def _compiled(self, name):
+        fns = self.__dict__.setdefault("_sr_compiled", {})
+        if name not in fns:
+            fns[name] = tf.function(getattr(self, name), reduce_retracing=True)
+        return fns[name]
+
+    def _check_lr(self, lr):
+        lr = np.asarray(lr, np.float32)
+        if lr.ndim != 4 or lr.shape[-1] != self.channels or 0 in lr.shape:
+            raise ValueError(f"lr must be a batch of images shaped (batch, height, width, "
+                             f"{self.channels}), got {lr.shape}")
+        return tf.constant(lr)
 
     def call(self, lr, training=None):
         codes = self.encode(lr)
@@ -132,7 +172,7 @@ class LocalCPPN(keras.Model):
                 "out_size": self.out_size}
 
 
-def build_local_cppn(channels=1, features=48, blocks=3, hidden=64, depth=3, out_size=28):
+def build_local_cppn(channels=1, features=48, blocks=3, hidden=32, depth=3, out_size=28):
     """A built :class:`LocalCPPN` (see the class for the parameters)."""
     model = LocalCPPN(channels, features, blocks, hidden, depth, out_size)
     model.build((None, None, None, channels))
