@@ -144,7 +144,7 @@ def save_image(image, path):
     return path
 
 
-def show(images, titles=None, cols=None, inches=3.0, pixels=400, normalize=False):
+def show_images(images, titles=None, cols=None, inches=3.0, pixels=400, normalize=False):
     """Display images in a row (or ``cols`` per row), each downsampled to at most ``pixels``.
 
     Big renders are previewed small so notebooks stay light; small ones are drawn with visible
@@ -153,11 +153,12 @@ def show(images, titles=None, cols=None, inches=3.0, pixels=400, normalize=False
     import matplotlib.pyplot as plt
     from PIL import Image
 
+    from sr_lib.plots import show
+
     images = list(images)
     cols = cols or len(images)
     rows = -(-len(images) // cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(inches * cols, inches * rows), dpi=72,
-                             squeeze=False)
+    fig, axes = plt.subplots(rows, cols, figsize=(inches * cols, inches * rows), squeeze=False)
     for i, ax in enumerate(axes.flat):
         ax.axis("off")
         if i >= len(images):
@@ -176,4 +177,4 @@ def show(images, titles=None, cols=None, inches=3.0, pixels=400, normalize=False
         if titles:
             ax.set_title(titles[i], fontsize=10)
     fig.tight_layout()
-    plt.show()
+    show(fig, dpi=72)
