@@ -11,7 +11,9 @@ kernels for very small matrix products.
 
 from __future__ import annotations
 
+import os
 import weakref
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import tensorflow as tf
@@ -70,7 +72,7 @@ def check_size(height, width, batch=1, max_pixels=MAX_PIXELS):
 
 
 def render(model, z, height, width, chunk=DEFAULT_CHUNK, dtype="float32", progress=False,
-           max_pixels=MAX_PIXELS):
+           max_pixels=MAX_PIXELS, workers=None):
     """Render ``model`` for latent(s) ``z`` at ``height x width``.
 
     Args:
@@ -81,6 +83,7 @@ def render(model, z, height, width, chunk=DEFAULT_CHUNK, dtype="float32", progre
         dtype: ``"float32"`` (values in [0, 1]) or ``"uint8"`` (0..255).
         progress: show a ``keras.utils.Progbar`` over the chunks.
         max_pixels: refuse renders of more pixels (batch included) than this.
+        workers: chunks computed in parallel threads (default: one per CPU core).
 
     Returns:
         ``(height, width, channels)``, or ``(batch, height, width, channels)`` for a batch of z.
@@ -98,6 +101,8 @@ def render(model, z, height, width, chunk=DEFAULT_CHUNK, dtype="float32", progre
     if chunk is not None and (isinstance(chunk, bool) or not isinstance(chunk, (int, np.integer))
                               or chunk <= 0):
         raise ValueError(f"chunk must be a positive int or None, got {chunk!r}")
+    if workers is not None and (not isinstance(workers, int) or workers <= 0):
+        raise ValueError(f"workers must be a positive int or None, got {workers!r}")
 
     batch, n = len(z), height * width
     if chunk is None:
@@ -108,19 +113,27 @@ def render(model, z, height, width, chunk=DEFAULT_CHUNK, dtype="float32", progre
     channels = model.outputs[0].shape[-1]
     out = np.empty((batch, n, channels), dtype=dtype)
     fn = _renderer(model)
+    z_t, h_t, w_t = tf.constant(z), tf.constant(height, tf.int64), tf.constant(width, tf.int64)
+
+    def step(start):  # compute one chunk and write it into its slice of the output
+        values = fn(tf.constant(start, tf.int64), z_t, h_t, w_t, count, dtype == "uint8")
+        stop = min(start + count, n)
+        out[:, start:stop] = values.numpy()[:, :stop - start]
+
     starts = range(0, n, count)
     bar = None
     if progress:
         import keras
         bar = keras.utils.Progbar(len(starts), unit_name="chunk")
-    z_t = tf.constant(z)
-    for i, start in enumerate(starts):
-        values = fn(tf.constant(start, tf.int64), z_t, tf.constant(height, tf.int64),
-                    tf.constant(width, tf.int64), count, dtype == "uint8")
-        stop = min(start + count, n)
-        out[:, start:stop] = values.numpy()[:, :stop - start]
-        if bar is not None:
-            bar.update(i + 1)
+    step(0)  # compiles if needed, before threads share the function
+    if bar is not None:
+        bar.update(1)
+    if len(starts) > 1:
+        workers = min(workers or os.cpu_count() or 1, len(starts) - 1)
+        with ThreadPoolExecutor(workers) as pool:  # XLA runs each chunk on one core
+            for i, _ in enumerate(pool.map(step, starts[1:]), start=2):
+                if bar is not None:
+                    bar.update(i)
     out = out.reshape(batch, height, width, channels)
     return out[0] if single else out
 

@@ -79,10 +79,10 @@ def test_render_shapes_ranges_and_dtypes(grey, rgb):
     assert sr_lib.render is render
 
 
-@pytest.mark.parametrize("chunk", [1, 1024, 1500])
-def test_chunked_equals_unchunked(rgb, chunk):
+@pytest.mark.parametrize("chunk,workers", [(1, 1), (1024, 2), (1500, 3)])
+def test_chunked_equals_unchunked(rgb, chunk, workers):
     whole = render(rgb, z_of(3), 43, 57, chunk=None)
-    assert np.array_equal(render(rgb, z_of(3), 43, 57, chunk=chunk), whole)
+    assert np.array_equal(render(rgb, z_of(3), 43, 57, chunk=chunk, workers=workers), whole)
 
 
 def test_traced_once_per_chunk_shape(grey):
@@ -113,7 +113,7 @@ def test_bad_sizes_refused(grey, height, width):
 
 
 @pytest.mark.parametrize("kwargs", [dict(z=np.zeros(LATENT + 1)), dict(z=np.zeros((1, 1, LATENT))),
-                                    dict(chunk=0), dict(dtype="float16")])
+                                    dict(chunk=0), dict(dtype="float16"), dict(workers=0)])
 def test_bad_render_args_refused(grey, kwargs):
     args = {"z": z_of(0), "height": 4, "width": 4, **kwargs}
     with pytest.raises(ValueError):
