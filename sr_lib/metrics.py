@@ -73,10 +73,11 @@ def evaluate(upscalers, hr_images, lr_sizes, *, batch_size=1000):
 
 def format_table(rows):
     """The rows of :func:`evaluate` as an aligned text table."""
-    header = f"{'method':<14}{'LR':>6}{'HR':>6}{'n':>7}{'PSNR dB':>10}{'SSIM':>8}{'images/s':>12}"
+    width = max([len("method")] + [len(str(r["method"])) for r in rows]) + 2
+    header = f"{'method':<{width}}{'LR':>6}{'HR':>6}{'n':>7}{'PSNR dB':>10}{'SSIM':>8}{'images/s':>12}"
     lines = [header, "-" * len(header)]
     for r in rows:
-        lines.append(f"{r['method']:<14}{r['lr_size']!s:>6}{r['hr_size']!s:>6}{r['n']:>7}"
+        lines.append(f"{r['method']:<{width}}{r['lr_size']!s:>6}{r['hr_size']!s:>6}{r['n']:>7}"
                      f"{r['psnr']:>10.2f}{r['ssim']:>8.4f}{r['images_per_s']:>12.0f}")
     return "\n".join(lines)
 

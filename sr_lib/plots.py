@@ -118,3 +118,33 @@ def show_png(path, width=None):
     from IPython.display import Image, display
 
     display(Image(filename=str(path), width=width))
+
+
+def image_table(rows, col_titles=None, size=1.6, title=None):
+    """A figure of single images: ``rows`` maps a row name to a list of images (any sizes).
+
+    ``None`` leaves a cell empty. Each image is drawn at the same display size, so an 8x LR
+    input and its 56x56 upscale sit side by side pixel-true in shape.
+    """
+    import matplotlib.pyplot as plt
+
+    names = list(rows)
+    ncols = max(len(v) for v in rows.values())
+    fig, axes = plt.subplots(len(names), ncols, figsize=(size * ncols, size * len(names)),
+                             squeeze=False)
+    for r, name in enumerate(names):
+        for c, ax in enumerate(axes[r]):
+            ax.set_xticks([]), ax.set_yticks([])
+            image = rows[name][c] if c < len(rows[name]) else None
+            if image is None:
+                ax.axis("off")
+                continue
+            ax.imshow(_images(np.asarray(image)[None])[0], cmap="gray", vmin=0, vmax=1,
+                      interpolation="nearest")
+            if r == 0 and col_titles:
+                ax.set_title(col_titles[c], fontsize=8)
+        axes[r, 0].set_ylabel(name, fontsize=8)
+    if title:
+        fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    return fig

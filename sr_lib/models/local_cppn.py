@@ -147,7 +147,7 @@ class LocalCPPN(keras.Model):
     def _compiled(self, name):
         fns = self.__dict__.setdefault("_sr_compiled", {})
         if name not in fns:
-            fns[name] = tf.function(getattr(self, name), reduce_retracing=True)
+            fns[name] = tf.function(getattr(self, name), reduce_retracing=True, autograph=False)
         return fns[name]
 
     def _check_lr(self, lr):
