@@ -60,6 +60,16 @@ def _renderer(model):
     return fn
 
 
+_POOLS = {}
+
+
+def _pool(workers):
+    """A shared thread pool (new threads per render would grow memory render after render)."""
+    if workers not in _POOLS:
+        _POOLS[workers] = ThreadPoolExecutor(workers, thread_name_prefix="sr_lib-render")
+    return _POOLS[workers]
+
+
 def check_size(height, width, batch=1, max_pixels=MAX_PIXELS):
     """Raise ``ValueError`` unless ``height``/``width`` are positive ints within ``max_pixels``."""
     for name, n in (("height", height), ("width", width)):
@@ -128,12 +138,16 @@ def render(model, z, height, width, chunk=DEFAULT_CHUNK, dtype="float32", progre
     step(0)  # compiles if needed, before threads share the function
     if bar is not None:
         bar.update(1)
-    if len(starts) > 1:
-        workers = min(workers or os.cpu_count() or 1, len(starts) - 1)
-        with ThreadPoolExecutor(workers) as pool:  # XLA runs each chunk on one core
-            for i, _ in enumerate(pool.map(step, starts[1:]), start=2):
-                if bar is not None:
-                    bar.update(i)
+    workers = min(workers or os.cpu_count() or 1, len(starts) - 1)
+    if workers <= 1:
+        for i, start in enumerate(starts[1:], start=2):
+            step(start)
+            if bar is not None:
+                bar.update(i)
+    else:  # XLA runs each chunk on one core: spread chunks over long-lived threads
+        for i, _ in enumerate(_pool(workers).map(step, starts[1:]), start=2):
+            if bar is not None:
+                bar.update(i)
     out = out.reshape(batch, height, width, channels)
     return out[0] if single else out
 
