@@ -86,10 +86,15 @@ def build_parser():
     _add_data_args(tr)
     tr.set_defaults(func=cmd_train)
 
-    up = sub.add_parser("upscale", help="upscale one image with a bundled model")
-    up.add_argument("--model", default="vae_gan", help="bundled model name (default vae_gan)")
-    up.add_argument("input", help="input image (for vae_gan: 26x26 grayscale)")
-    up.add_argument("output", help="output PNG")
+    up = sub.add_parser("upscale", help="upscale one grayscale image (default: the local CPPN)")
+    up.add_argument("input", help="input PNG/JPEG (RGB is converted to grayscale)")
+    up.add_argument("output", help="output image (format from the extension)")
+    up.add_argument("--model", default="local_cppn",
+                    help="bundled model: local_cppn (any size, default), vae_gan (26x26 -> 28x28)")
+    how = up.add_mutually_exclusive_group()
+    how.add_argument("--scale", type=float, help="output size = scale x input size (default 4 "
+                                                 "for local_cppn; fixed-size models: their own)")
+    how.add_argument("--size", type=_positive, nargs=2, metavar=("H", "W"), help="output size")
     up.set_defaults(func=cmd_upscale)
     return parser
 
@@ -166,6 +171,7 @@ def cmd_upscale(args):
     from PIL import Image, UnidentifiedImageError
 
     from sr_lib.pretrained import load_upscaler
+    from sr_lib.rendering import save_image
 
     try:
         with Image.open(args.input) as im:
@@ -173,18 +179,23 @@ def cmd_upscale(args):
             image = im.copy()
     except (UnidentifiedImageError, OSError) as exc:
         raise ValueError(f"{args.input}: not a readable image ({exc})") from exc
-    upscale = load_upscaler(args.model)
-    (height, width, channels), hr_shape = upscale.lr_shape, upscale.hr_shape
-    if image.mode not in ("L", "1", "I", "I;16", "F") or channels != 1:
-        raise ValueError(f"{args.input}: mode {image.mode} image; the {args.model} model "
-                         f"upscales {width}x{height} grayscale images")
-    if image.size != (width, height):
-        raise ValueError(f"{args.input}: image is {image.width}x{image.height}; the {args.model} "
-                         f"model upscales {width}x{height} grayscale images")
+    if image.mode not in ("L", "1", "I", "I;16", "F"):
+        print(f"note: {args.input} is {image.mode}; converting it to grayscale", file=sys.stderr)
     lr = np.asarray(image.convert("L"), np.float32)[None, ..., None] / 255.0
-    sr = np.asarray(upscale(lr, hr_shape[:2]))[0, ..., 0]
-    Image.fromarray(np.round(sr * 255).astype(np.uint8), mode="L").save(args.output)
-    print(f"wrote {args.output} ({hr_shape[1]}x{hr_shape[0]})")
+    upscale = load_upscaler(args.model)
+    if args.size:
+        size = tuple(args.size)
+    elif args.scale is None and hasattr(upscale, "hr_shape"):
+        size = upscale.hr_shape[:2]  # a fixed-size model: its own output size
+    else:
+        scale = 4.0 if args.scale is None else args.scale
+        if scale <= 0:
+            raise ValueError(f"--scale must be positive, got {scale}")
+        size = (max(1, round(image.height * scale)), max(1, round(image.width * scale)))
+    sr = np.asarray(upscale(lr, size))[0]
+    save_image(sr, args.output)
+    print(f"wrote {args.output} ({size[1]}x{size[0]} from {image.width}x{image.height}, "
+          f"model {args.model})")
 
 
 def main(argv=None):

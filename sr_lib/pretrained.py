@@ -7,7 +7,7 @@ from pathlib import Path
 MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
 
 # name -> file under models/; filled in as the notebooks' full runs land.
-PRETRAINED: dict[str, str] = {"vae_gan": "vae_gan.keras"}
+PRETRAINED: dict[str, str] = {"vae_gan": "vae_gan.keras", "local_cppn": "local_cppn.keras"}
 
 # name -> factory(model) -> upscaler f(lr, size); see register_upscaler.
 UPSCALER_WRAPPERS: dict = {}
@@ -17,7 +17,7 @@ def load_pretrained(name):
     """Load the bundled ``.keras`` model called ``name``."""
     import keras
 
-    import sr_lib.layers  # noqa: F401  (registers custom objects)
+    import sr_lib.models  # noqa: F401  (registers every custom layer and model)
 
     if name not in PRETRAINED:
         raise ValueError(f"no bundled model {name!r}; available: {sorted(PRETRAINED) or 'none yet'}")
@@ -34,9 +34,14 @@ def register_upscaler(name, factory):
 
 
 def load_upscaler(name):
-    """The bundled model ``name`` wrapped as an upscaler ``f(lr, size)``."""
+    """The bundled model ``name`` as an upscaler ``f(lr, size)``: its registered wrapper, its own
+    ``upscale(lr, size)`` method if it has one (any-size models), else :func:`fixed_size_upscaler`."""
     model = load_pretrained(name)
-    return UPSCALER_WRAPPERS.get(name, fixed_size_upscaler)(model)
+    if name in UPSCALER_WRAPPERS:
+        return UPSCALER_WRAPPERS[name](model)
+    if callable(getattr(model, "upscale", None)):
+        return model.upscale
+    return fixed_size_upscaler(model)
 
 
 def fixed_size_upscaler(model, batch_size=1000):

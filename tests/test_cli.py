@@ -2,6 +2,8 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from sr_lib.cli import main
 
 
@@ -30,3 +32,61 @@ def test_console_script_rejects_bad_lr_size():
     proc = subprocess.run([sys.executable, "-m", "sr_lib.cli", "evaluate", "--lr-sizes", "0"],
                           capture_output=True, text=True)
     assert proc.returncode == 2 and "must be a positive integer" in proc.stderr
+
+
+@pytest.fixture
+def tiny_local_cppn(tmp_path, monkeypatch):
+    """A small untrained local CPPN installed as the bundled ``local_cppn``."""
+    from sr_lib import pretrained
+    from sr_lib.models.local_cppn import build_local_cppn
+
+    models = tmp_path / "models"
+    models.mkdir()
+    build_local_cppn(features=4, blocks=1, hidden=4, depth=2).save(models / "local_cppn.keras")
+    monkeypatch.setattr(pretrained, "MODELS_DIR", models)
+    return models
+
+
+def test_upscale_defaults_to_local_cppn_any_size(tmp_path, capsys, tiny_local_cppn):
+    from PIL import Image
+
+    Image.new("L", (10, 7), 200).save(tmp_path / "in.png")
+    assert main(["upscale", str(tmp_path / "in.png"), str(tmp_path / "x4.png")]) == 0
+    assert Image.open(tmp_path / "x4.png").size == (40, 28)  # default scale 4
+    assert main(["upscale", str(tmp_path / "in.png"), str(tmp_path / "s.png"),
+                 "--scale", "2.5"]) == 0
+    assert Image.open(tmp_path / "s.png").size == (25, 18)
+    assert main(["upscale", str(tmp_path / "in.png"), str(tmp_path / "z.jpg"),
+                 "--size", "33", "50"]) == 0
+    assert Image.open(tmp_path / "z.jpg").size == (50, 33)
+    assert "model local_cppn" in capsys.readouterr().out
+
+
+def test_upscale_converts_rgb_with_a_notice(tmp_path, capsys, tiny_local_cppn):
+    from PIL import Image
+
+    Image.new("RGB", (8, 8), (255, 0, 0)).save(tmp_path / "rgb.jpg")
+    assert main(["upscale", str(tmp_path / "rgb.jpg"), str(tmp_path / "out.png"),
+                 "--scale", "2"]) == 0
+    assert "converting it to grayscale" in capsys.readouterr().err
+    assert Image.open(tmp_path / "out.png").mode == "L"
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["missing.png", "o.png"], "missing.png: not a readable image"),
+    (["notimage.png", "o.png"], "notimage.png: not a readable image"),
+    (["in.png", "o.png", "--scale", "-1"], "--scale must be positive"),
+    (["in.png", "o.png", "--size", "100000", "100000"], "pixels is more than the limit"),
+    (["in.png", "o.png", "--model", "magic"], "no bundled model 'magic'"),
+])
+def test_upscale_bad_input_is_one_clear_line(tmp_path, capsys, monkeypatch, tiny_local_cppn,
+                                             argv, message):
+    from PIL import Image
+
+    monkeypatch.chdir(tmp_path)
+    Image.new("L", (6, 6)).save("in.png")
+    (tmp_path / "notimage.png").write_text("hello")
+    assert main(["upscale", *argv]) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+    assert not (tmp_path / "o.png").exists()

@@ -202,8 +202,10 @@ def test_cli_upscale(tmp_path, capsys):
                  str(tmp_path / "out.png")]) == 0
     assert Image.open(tmp_path / "out.png").size == (28, 28)
     Image.new("L", (30, 20)).save(tmp_path / "big.png")
-    assert main(["upscale", str(tmp_path / "big.png"), str(tmp_path / "x.png")]) == 2
-    assert "30x20; the vae_gan model upscales 26x26 grayscale" in capsys.readouterr().err
-    Image.new("RGB", (26, 26)).save(tmp_path / "rgb.png")
-    assert main(["upscale", str(tmp_path / "rgb.png"), str(tmp_path / "x.png")]) == 2
-    assert "grayscale" in capsys.readouterr().err
+    assert main(["upscale", "--model", "vae_gan", str(tmp_path / "big.png"),
+                 str(tmp_path / "x.png")]) == 2
+    err = capsys.readouterr().err
+    assert "upscales LR images of shape (26, 26, 1)" in err and "Traceback" not in err
+    assert main(["upscale", "--model", "vae_gan", "--scale", "2", str(tmp_path / "in.png"),
+                 str(tmp_path / "x.png")]) == 2
+    assert "to (28, 28) only" in capsys.readouterr().err
