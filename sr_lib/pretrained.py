@@ -7,7 +7,8 @@ from pathlib import Path
 MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
 
 # name -> file under models/; filled in as the notebooks' full runs land.
-PRETRAINED: dict[str, str] = {"vae_gan": "vae_gan.keras", "local_cppn": "local_cppn.keras"}
+PRETRAINED: dict[str, str] = {"vae_gan": "vae_gan.keras", "local_cppn": "local_cppn.keras",
+                              "cppn_gan": "cppn_gan.keras"}
 
 # name -> factory(model) -> upscaler f(lr, size); see register_upscaler.
 UPSCALER_WRAPPERS: dict = {}
