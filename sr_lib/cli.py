@@ -75,14 +75,18 @@ def build_parser():
     cp.set_defaults(func=cmd_cppn)
 
     tr = sub.add_parser("train", help="train a model of the series into a resumable run folder")
-    tr.add_argument("model", choices=["local_cppn"], help="which model to train")
+    tr.add_argument("model", choices=["local_cppn", "vae_gan"], help="which model to train")
     tr.add_argument("--lr-size", type=_lr_range, default=None,
-                    help="LR size N, or a range LOW:HIGH drawn per batch (default 7:26)")
+                    help="LR size N, or a range LOW:HIGH drawn per batch (local_cppn default "
+                         "7:26, vae_gan 26)")
     tr.add_argument("--epochs", type=_positive, default=8)
     tr.add_argument("--batch-size", type=_positive, default=64)
     tr.add_argument("--seed", type=int, default=0)
     tr.add_argument("--limit", type=_positive, help="train on the first N training images")
-    tr.add_argument("--out", default=None, help="run folder (default runs/MODEL)")
+    tr.add_argument("--strategy", choices=["default", "mirrored", "multiworker"],
+                    default="default", help="tf.distribute strategy (multiworker reads TF_CONFIG)")
+    tr.add_argument("--out", default=None, help="run folder (default runs/MODEL); rerunning the "
+                                                "same command resumes an interrupted run")
     _add_data_args(tr)
     tr.set_defaults(func=cmd_train)
 
@@ -146,22 +150,22 @@ def cmd_cppn(args):
 def cmd_train(args):
     from sr_lib import metrics, recipes, upscalers
     from sr_lib.data import load_mnist
+    from sr_lib.pretrained import fixed_size_upscaler
 
     (x_train, _), (x_test, _) = load_mnist(args.data, hr_size=args.hr_size)
     if args.limit:
         x_train = x_train[:args.limit]
-    if len(x_train) == 0 or len(x_test) == 0:
-        raise ValueError("training needs images in both the train and the held-out split")
-    lr_sizes = args.lr_size or range(7, 27)
     out = args.out or f"runs/{args.model}"
-    model, history, wall = recipes.train_local_cppn(
-        out, x_train=x_train, x_val=x_test[:1000], epochs=args.epochs,
-        batch_size=args.batch_size, lr_sizes=lr_sizes,
-        seed=args.seed, verbose=1)
-    print(f"trained {args.model} in {wall:.0f} s; best model at {out}/model.keras")
-    sizes = sorted({min(lr_sizes), max(lr_sizes)}) if isinstance(lr_sizes, range) else [lr_sizes]
-    rows = metrics.evaluate({args.model: model.upscale, "bicubic": upscalers.get("bicubic")},
-                            x_test, sizes)
+    model, history, wall = recipes.train(
+        args.model, out, x_train=x_train, x_val=x_test[:1000], epochs=args.epochs,
+        batch_size=args.batch_size, lr_sizes=args.lr_size, seed=args.seed,
+        strategy=args.strategy, verbose=1)
+    print(f"{args.model}: {len(history.get('epoch', []))} epochs, {wall:.0f} s of training; "
+          f"best model at {out}/model.keras")
+    low, high = recipes.read_spec(out)["lr_sizes"]
+    upscale = model.upscale if hasattr(model, "upscale") else fixed_size_upscaler(model)
+    rows = metrics.evaluate({args.model: upscale, "bicubic": upscalers.get("bicubic")},
+                            x_test, sorted({low, high}))
     print(metrics.format_table(rows))
     metrics.save_table(rows, out)
 
@@ -202,7 +206,7 @@ def main(argv=None):
     args = build_parser().parse_args(argv)
     try:
         args.func(args)
-    except (ValueError, FileNotFoundError, PermissionError) as exc:
+    except (ValueError, OSError) as exc:  # bad input, missing or unwritable paths
         print(f"sr-lib {args.command}: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

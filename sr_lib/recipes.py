@@ -64,53 +64,140 @@ def _check_run_dir(out_dir, spec):
     return out_dir
 
 
+def read_spec(out_dir):
+    """The configuration recorded in a run folder."""
+    return json.loads((Path(out_dir) / SPEC_FILE).read_text())
+
+
 def callbacks(out_dir, sample_inputs=None, sample_targets=None, monitor="val_loss"):
-    """The standard callbacks of a run folder (see the module docstring)."""
+    """The standard callbacks of a run folder (see the module docstring).
+
+    ``model.keras`` is the upscaling network: the model itself, or a GAN trainer's
+    ``generator``, saved whenever ``monitor`` improves.
+    """
     import keras
 
-    from sr_lib.training import SampleGrid
+    from sr_lib.training import BestUpscaler, SampleGrid
 
     out_dir = Path(out_dir)
+    best = min(read_history(out_dir).get(monitor, [float("inf")]))  # a resumed run's best so far
     cbs = [keras.callbacks.BackupAndRestore(str(out_dir / "backup")),
            keras.callbacks.TerminateOnNaN(),
            keras.callbacks.CSVLogger(str(out_dir / "history.csv"), append=True),
-           keras.callbacks.ModelCheckpoint(str(out_dir / "model.keras"), monitor=monitor,
-                                           save_best_only=True),
+           BestUpscaler(out_dir / "model.keras", monitor=monitor, best=best),
            keras.callbacks.TensorBoard(str(out_dir / "tensorboard"), write_graph=False)]
     if sample_inputs is not None:
         cbs.append(SampleGrid(sample_inputs, out_dir / "samples", targets=sample_targets))
     return cbs
 
 
-def train_local_cppn(out_dir, *, x_train, x_val, epochs=8, batch_size=64, lr_sizes=range(7, 27),
-                     val_lr_size=14, learning_rate=1e-3, seed=0, verbose=2, **model_kwargs):
-    """Train :class:`sr_lib.models.local_cppn.LocalCPPN` with L1 loss over random LR sizes.
+MODELS = ("local_cppn", "vae_gan")
+STRATEGIES = ("default", "mirrored", "multiworker")
 
-    ``x_train``/``x_val`` are HR images (uint8 or float); each batch is degraded to a size drawn
-    from ``lr_sizes`` (a ``range``, or one int); validation uses ``val_lr_size``. Cosine-decayed Adam. Returns
-    ``(best_model, history_dict, wall_seconds)`` (see :func:`_fit`: a finished run is loaded,
-    an interrupted one resumed).
+
+def get_strategy(name="default"):
+    """A ``tf.distribute`` strategy by name (``multiworker`` reads ``TF_CONFIG``)."""
+    import tensorflow as tf
+
+    if name == "default":
+        return tf.distribute.get_strategy()
+    if name == "mirrored":
+        return tf.distribute.MirroredStrategy()
+    if name == "multiworker":
+        return tf.distribute.MultiWorkerMirroredStrategy()
+    raise ValueError(f"unknown strategy {name!r}; choose from {STRATEGIES}")
+
+
+def _build_local_cppn(spec, steps, **model_kwargs):
+    import keras
+
+    from sr_lib.models.local_cppn import build_local_cppn
+
+    model = build_local_cppn(channels=spec["channels"], out_size=spec["hr_size"], **model_kwargs)
+    schedule = keras.optimizers.schedules.CosineDecay(spec["learning_rate"], steps, alpha=0.05)
+    model.compile(keras.optimizers.Adam(schedule), loss="mae", metrics=["mse"])
+    return model, "val_loss"
+
+
+def _build_vae_gan(spec, steps, **model_kwargs):
+    """Notebook 01's residual VAE-GAN and its loss weights (KL 1e-6: larger collapses z)."""
+    import keras
+
+    from sr_lib.models.vae_gan import build_discriminator, build_generator
+    from sr_lib.training import SRGAN
+
+    low, high = spec["lr_sizes"]
+    if low != high:
+        raise ValueError("vae_gan upscales one fixed LR size; give --lr-size N, not a range")
+    c, hr = spec["channels"], spec["hr_size"]
+    generator = build_generator((low, low, c), (hr, hr, c), residual=True, kl_weight=1.0,
+                                seed=spec["seed"], **model_kwargs)
+    gan = SRGAN(generator, build_discriminator((hr, hr, c)), name="srgan_vae_gan")
+    gan.compile(keras.optimizers.Adam(spec["learning_rate"], beta_1=0.5),
+                keras.optimizers.Adam(spec["learning_rate"] / 10, beta_1=0.5),
+                recon_weight=1.0, adv_weight=1e-3, kl_weight=1e-6)
+    return gan, "val_recon"
+
+
+_BUILDERS = {"local_cppn": _build_local_cppn, "vae_gan": _build_vae_gan}
+DEFAULT_LR_SIZES = {"local_cppn": range(7, 27), "vae_gan": 26}
+
+
+def train(model_name, out_dir, *, x_train, x_val, epochs=8, batch_size=64, lr_sizes=None,
+          val_lr_size=None, learning_rate=1e-3, seed=0, strategy="default", verbose=2,
+          **model_kwargs):
+    """Train ``model_name`` (one of :data:`MODELS`) into the run folder ``out_dir``.
+
+    ``x_train``/``x_val`` are HR images (uint8 or float); each batch is degraded with
+    :func:`sr_lib.data.degrade` to ``lr_sizes`` (an int, or a ``range`` drawn from per batch),
+    validation to ``val_lr_size`` (default: the middle of ``lr_sizes``). Builds and trains inside
+    the ``tf.distribute`` ``strategy``. Returns ``(upscaling_model, history, wall_seconds)``;
+    a finished run is loaded, an interrupted one resumed (see :func:`_fit`).
     """
     import keras
 
     from sr_lib.data import degrade, pairs, to_float
-    from sr_lib.models.local_cppn import build_local_cppn
 
-    hr_size = int(to_float(x_train[:1]).shape[1])
-    lo, hi = (lr_sizes, lr_sizes) if isinstance(lr_sizes, int) else (min(lr_sizes), max(lr_sizes))
-    spec = {"model": "local_cppn", "epochs": epochs, "batch_size": batch_size,
-            "lr_sizes": [lo, hi], "val_lr_size": val_lr_size,
-            "learning_rate": learning_rate, "seed": seed, "n_train": int(len(x_train)),
-            "hr_size": hr_size, **model_kwargs}
+    if model_name not in _BUILDERS:
+        raise ValueError(f"unknown model {model_name!r}; choose from {MODELS}")
+    for name, value in (("epochs", epochs), ("batch_size", batch_size)):
+        if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+            raise ValueError(f"{name} must be a positive int, got {value!r}")
+    lr_sizes = DEFAULT_LR_SIZES[model_name] if lr_sizes is None else lr_sizes
+    low, high = (lr_sizes, lr_sizes) if isinstance(lr_sizes, int) else (min(lr_sizes), max(lr_sizes))
+    hr = to_float(x_train[:1])
+    if len(x_train) == 0 or len(x_val) == 0:
+        raise ValueError("training needs at least one training and one validation image")
+    if to_float(x_val[:1]).shape[1:] != hr.shape[1:]:
+        raise ValueError(f"training images are {tuple(hr.shape[1:])} but validation images are "
+                         f"{tuple(to_float(x_val[:1]).shape[1:])}")
+    hr_size, channels = int(hr.shape[1]), int(hr.shape[3])
+    if hr.shape[1] != hr.shape[2]:
+        raise ValueError(f"HR images must be square, got {hr.shape[1]}x{hr.shape[2]}")
+    if high >= hr_size:
+        raise ValueError(f"LR size {high} is not smaller than the HR size {hr_size}")
+    val_lr_size = val_lr_size or (low + high) // 2
+    spec = {"model": model_name, "epochs": epochs, "batch_size": batch_size,
+            "lr_sizes": [low, high], "val_lr_size": val_lr_size, "learning_rate": learning_rate,
+            "seed": seed, "n_train": int(len(x_train)), "hr_size": hr_size,
+            "channels": channels, **model_kwargs}
     out_dir = _check_run_dir(out_dir, spec)
     keras.utils.set_random_seed(seed)
-    train = pairs(x_train, lr_sizes, batch_size=batch_size, seed=seed)
-    val = pairs(x_val, val_lr_size, batch_size=256, shuffle=False)
+    train_ds = pairs(x_train, lr_sizes, batch_size=batch_size, seed=seed)
+    val_ds = pairs(x_val, val_lr_size, batch_size=256, shuffle=False)
     steps = epochs * -(-len(x_train) // batch_size)
-    model = build_local_cppn(out_size=hr_size, **model_kwargs)
-    schedule = keras.optimizers.schedules.CosineDecay(learning_rate, steps, alpha=0.05)
-    model.compile(keras.optimizers.Adam(schedule), loss="mae", metrics=["mse"])
+    with get_strategy(strategy).scope():
+        model, monitor = _BUILDERS[model_name](spec, steps, **model_kwargs)
     sample_hr = to_float(x_val[:8])
-    cbs = callbacks(out_dir, degrade(sample_hr, val_lr_size), sample_hr)
-    return _fit(model, out_dir, epochs, x=train, validation_data=val, callbacks=cbs,
+    cbs = callbacks(out_dir, degrade(sample_hr, val_lr_size), sample_hr, monitor=monitor)
+    return _fit(model, out_dir, epochs, x=train_ds, validation_data=val_ds, callbacks=cbs,
                 verbose=verbose)
+
+
+def train_local_cppn(out_dir, *, x_train, x_val, epochs=8, batch_size=64, lr_sizes=range(7, 27),
+                     val_lr_size=14, learning_rate=1e-3, seed=0, verbose=2, **model_kwargs):
+    """:func:`train` for :class:`sr_lib.models.local_cppn.LocalCPPN`: L1 loss over random LR
+    sizes, cosine-decayed Adam (the notebook 04 and ``sr-lib train local_cppn`` recipe)."""
+    return train("local_cppn", out_dir, x_train=x_train, x_val=x_val, epochs=epochs,
+                 batch_size=batch_size, lr_sizes=lr_sizes, val_lr_size=val_lr_size,
+                 learning_rate=learning_rate, seed=seed, verbose=verbose, **model_kwargs)

@@ -160,6 +160,27 @@ class SampleGrid(keras.callbacks.Callback):
         save_grid(rows, self.out_dir / f"epoch_{epoch + 1:03d}.png", scale=self.scale)
 
 
+class BestUpscaler(keras.callbacks.Callback):
+    """Save the upscaling network (a GAN trainer's ``generator``, else the model) to ``path``
+    whenever ``monitor`` reaches a new minimum; the file survives interrupted runs."""
+
+    def __init__(self, path, monitor="val_loss", best=float("inf")):
+        super().__init__()
+        self.path, self.monitor, self.best = Path(path), monitor, float(best)
+
+    def on_epoch_end(self, epoch, logs=None):
+        value = (logs or {}).get(self.monitor)
+        if value is None:
+            raise ValueError(f"BestUpscaler monitors {self.monitor!r}, which is not among the "
+                             f"logged metrics {sorted(logs or {})}")
+        if value < self.best:
+            self.best = float(value)
+            network = getattr(self.model, "generator", self.model)
+            tmp = self.path.with_suffix(".tmp.keras")
+            network.save(tmp)
+            tmp.replace(self.path)  # atomic: a crash never leaves a half-written model
+
+
 def train_srgan(generator, discriminator, dataset, *, epochs, adv_weight=1e-3, kl_weight=1.0,
                 recon_weight=1.0, g_lr=1e-3, d_lr=1e-4, callbacks=(), verbose=2):
     """Compile an :class:`SRGAN` with Adam optimizers and fit it on ``dataset``.

@@ -1,0 +1,228 @@
+"""`sr-lib train` / `sr_lib.recipes.train`: run folders, resume after a crash, distribution,
+reproducibility and bad input."""
+
+import csv
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import keras
+import numpy as np
+import pytest
+
+from sr_lib import recipes
+from sr_lib.cli import main
+from sr_lib.data import load_mnist
+
+TINY = dict(features=8, blocks=1, hidden=8, depth=2)
+
+
+@pytest.fixture(scope="module")
+def digits():
+    (x, _), (xt, _) = load_mnist()
+    return x[:96], xt[:16]
+
+
+@pytest.fixture(scope="module")
+def small_npz(tmp_path_factory, digits):
+    path = tmp_path_factory.mktemp("data") / "small.npz"
+    x, xt = digits
+    np.savez(path, x_train=x, y_train=np.zeros(len(x), np.uint8), x_test=xt,
+             y_test=np.zeros(len(xt), np.uint8))
+    return path
+
+
+def _epochs(run):
+    return [int(r["epoch"]) for r in csv.DictReader(open(run / "history.csv"))]
+
+
+def test_vae_gan_recipe_saves_the_generator(tmp_path, digits):
+    x, xt = digits
+    model, history, _ = recipes.train("vae_gan", tmp_path, x_train=x, x_val=xt, epochs=1,
+                                      batch_size=32, verbose=0, latent_dim=8)
+    assert model.name == "vae_gan_residual" and model.output_shape == (None, 28, 28, 1)
+    assert set(history) >= {"g_loss", "d_loss", "val_recon", "val_psnr"}
+    assert keras.saving.load_model(tmp_path / "model.keras").count_params() == model.count_params()
+    with pytest.raises(ValueError, match="fixed LR size"):
+        recipes.train("vae_gan", tmp_path / "b", x_train=x, x_val=xt, lr_sizes=range(7, 9))
+
+
+def test_gan_resume_restores_both_networks_and_optimizers(tmp_path, digits):
+    """A crash mid-run, then the same call: epochs continue and the optimizers' step counters
+    show their state came back (a fresh optimizer would count only the resumed steps)."""
+    x, xt = digits
+
+    class Crash(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            if epoch == 1:
+                raise RuntimeError("simulated crash")
+
+    kw = dict(x_train=x, x_val=xt, epochs=2, batch_size=32, verbose=0, latent_dim=8)
+    original = recipes.callbacks
+    recipes.callbacks = lambda *a, **k: original(*a, **k) + [Crash()]
+    try:
+        with pytest.raises(RuntimeError, match="simulated crash"):
+            recipes.train("vae_gan", tmp_path, **kw)
+    finally:
+        recipes.callbacks = original
+    assert _epochs(tmp_path) == [0] and (tmp_path / "backup").exists()
+    seen = {}
+
+    class Spy(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            seen[epoch] = (int(self.model.g_optimizer.iterations),
+                           int(self.model.d_optimizer.iterations))
+
+    recipes.callbacks = lambda *a, **k: original(*a, **k) + [Spy()]
+    try:
+        recipes.train("vae_gan", tmp_path, **kw)
+    finally:
+        recipes.callbacks = original
+    assert list(seen) == [1] and seen[1] == (3, 3)  # 96 images / 32 = 3 steps of epoch 0
+    assert _epochs(tmp_path) == [0, 1]
+
+
+def test_killed_process_resumes_from_last_epoch(tmp_path, small_npz):
+    run = tmp_path / "run"
+    cmd = [sys.executable, "-m", "sr_lib.cli", "train", "local_cppn", "--data", str(small_npz),
+           "--epochs", "4", "--batch-size", "8", "--lr-size", "14", "--out", str(run)]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 300
+    while time.time() < deadline and proc.poll() is None:
+        if (run / "history.csv").exists() and len(_epochs(run)) >= 1:
+            break
+        time.sleep(0.1)
+    assert proc.poll() is None, "training finished before it could be killed"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    done = _epochs(run)
+    assert 1 <= len(done) < 4
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert _epochs(run) == [0, 1, 2, 3]  # each epoch exactly once, none lost or repeated
+    assert "bicubic" in out.stdout and (run / "model.keras").exists()
+    assert not (run / "backup").exists()  # removed once the run completed
+
+
+def test_rerun_of_a_finished_run_loads_it(tmp_path, digits):
+    x, xt = digits
+    kw = dict(x_train=x[:32], x_val=xt, epochs=1, batch_size=32, verbose=0, **TINY)
+    recipes.train("local_cppn", tmp_path, **kw)
+    start = time.perf_counter()
+    model, history, _ = recipes.train("local_cppn", tmp_path, **kw)
+    assert len(history["epoch"]) == 1 and time.perf_counter() - start < 30
+
+
+def test_same_seed_same_weights(tmp_path, digits):
+    x, xt = digits
+    kw = dict(x_train=x[:64], x_val=xt, epochs=1, batch_size=16, verbose=0, seed=3, **TINY)
+    a, _, _ = recipes.train("local_cppn", tmp_path / "a", **kw)
+    b, _, _ = recipes.train("local_cppn", tmp_path / "b", **kw)
+    for wa, wb in zip(a.get_weights(), b.get_weights()):
+        np.testing.assert_array_equal(wa, wb)
+    c, _, _ = recipes.train("local_cppn", tmp_path / "c", **{**kw, "seed": 4})
+    assert not np.array_equal(a.get_weights()[0], c.get_weights()[0])
+
+
+MIRRORED = textwrap.dedent("""
+    import json, sys
+    import numpy as np, tensorflow as tf
+    cpu = tf.config.list_physical_devices("CPU")[0]
+    tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+    import keras
+    from keras import layers
+    from sr_lib.layers import Resize
+    from sr_lib.training import SRGAN
+
+    class BatchMeanLoss(layers.Layer):  # a layer loss averaged over the batch, like the KL
+        def call(self, x):
+            self.add_loss(1e-2 * keras.ops.mean(keras.ops.sum(x ** 2, axis=(1, 2, 3))))
+            return x
+
+    def networks():
+        # deterministic stand-ins (no sampling noise, no dropout) with a layer loss like the KL,
+        # so any difference comes from how train_step scales losses across replicas
+        g = keras.Sequential([keras.Input((26, 26, 1)), Resize((28, 28)),
+                              layers.Conv2D(4, 3, padding="same", activation="relu"),
+                              BatchMeanLoss(), layers.Conv2D(1, 3, padding="same")])
+        d = keras.Sequential([keras.Input((28, 28, 1)), layers.Conv2D(4, 3, strides=2),
+                              layers.Flatten(), layers.Dense(1)])
+        return g, d
+
+    rng = np.random.default_rng(0)
+    hr = rng.random((8, 28, 28, 1)).astype("float32")
+    lr = tf.image.resize(hr, (26, 26)).numpy()
+    out = {}
+    for name, strategy in (("single", tf.distribute.get_strategy()),
+                           ("mirrored", tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"]))):
+        keras.utils.set_random_seed(0)
+        with strategy.scope():
+            gan = SRGAN(*networks())
+            gan.compile(keras.optimizers.SGD(0.5), keras.optimizers.SGD(0.5), adv_weight=0.1,
+                        kl_weight=float(sys.argv[1]))
+        ds = tf.data.Dataset.from_tensor_slices((lr, hr)).batch(8)
+        logs = gan.fit(ds, epochs=1, verbose=0).history
+        out[name] = {"replicas": strategy.num_replicas_in_sync,
+                     **{k: float(v[0]) for k, v in logs.items()},
+                     "g_weights": float(sum(np.abs(w).sum() for w in gan.generator.get_weights())),
+                     "d_weights": float(sum(np.abs(w).sum() for w in gan.discriminator.get_weights()))}
+    print(json.dumps(out))
+""")
+
+
+@pytest.mark.parametrize("kl_weight", [
+    0.0,
+    pytest.param(1.0, marks=pytest.mark.xfail(strict=True, reason=(
+        "known bug: layer losses (the Sampling KL) read from generator.losses inside "
+        "train_step are not per-replica under MirroredStrategy (the KL metric equals one "
+        "replica's value and the generator update differs); recon/adv scaling is correct"))),
+])
+def test_mirrored_two_devices_match_single_device(kl_weight):
+    proc = subprocess.run([sys.executable, "-c", MIRRORED, str(kl_weight)], capture_output=True,
+                          text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert out["single"]["replicas"] == 1 and out["mirrored"]["replicas"] == 2
+    assert out["single"]["kl"] > 0  # the layer loss is computed (and weighted by kl_weight)
+    keys = ("g_loss", "d_loss", "recon", "adv", "g_weights", "d_weights")
+    for key in keys + (("kl",) if kl_weight else ()):
+        assert out["mirrored"][key] == pytest.approx(out["single"][key], rel=1e-4, abs=1e-5), key
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--epochs", "0"], "must be a positive integer"),
+    (["--batch-size", "-3"], "must be a positive integer"),
+    (["--lr-size", "9:3"], "LOW <= HIGH"),
+    (["--lr-size", "30"], "not smaller than the HR size 28"),
+    (["--data", "nowhere.npz"], "nowhere.npz: no such file"),
+])
+def test_cli_train_bad_input(tmp_path, capsys, monkeypatch, small_npz, argv, message):
+    monkeypatch.chdir(tmp_path)
+    args = ["train", "local_cppn", "--data", str(small_npz), "--out", "run", *argv]
+    try:
+        code = main(args)
+    except SystemExit as exc:  # argparse rejects malformed values itself
+        code = exc.code
+    assert code == 2
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "run" / "history.csv").exists()
+
+
+def test_cli_train_refuses_other_runs_folder_and_bad_folders(tmp_path, capsys, small_npz):
+    (tmp_path / "empty").mkdir()
+    assert main(["train", "local_cppn", "--data", str(tmp_path / "empty")]) == 2
+    assert "no image files" in capsys.readouterr().err
+    (tmp_path / "run").mkdir()
+    (tmp_path / "run" / "run.json").write_text(json.dumps({"model": "vae_gan"}))
+    assert main(["train", "local_cppn", "--data", str(small_npz), "--out",
+                 str(tmp_path / "run")]) == 2
+    assert "different configuration" in capsys.readouterr().err
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    assert main(["train", "local_cppn", "--data", str(small_npz), "--out",
+                 str(blocker / "run")]) == 2
+    assert "sr-lib train: error" in capsys.readouterr().err
