@@ -28,6 +28,11 @@ def load_pretrained(name):
     return keras.saving.load_model(path)
 
 
+def is_bundled(name):
+    """True if the weights of the bundled model ``name`` are present."""
+    return name in PRETRAINED and (MODELS_DIR / PRETRAINED[name]).exists()
+
+
 def register_upscaler(name, factory):
     """Register ``factory(model) -> f(lr, size)``, the wrapper :func:`load_upscaler` uses for the
     bundled model ``name`` (models without one get :func:`fixed_size_upscaler`)."""

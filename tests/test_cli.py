@@ -90,3 +90,11 @@ def test_upscale_bad_input_is_one_clear_line(tmp_path, capsys, monkeypatch, tiny
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err
     assert not (tmp_path / "o.png").exists()
+
+
+def test_is_bundled(tiny_local_cppn):
+    from sr_lib.pretrained import is_bundled
+
+    assert is_bundled("local_cppn") and not is_bundled("magic")
+    (tiny_local_cppn / "local_cppn.keras").unlink()
+    assert not is_bundled("local_cppn")
