@@ -1,0 +1,36 @@
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from sr_lib import plots
+
+
+def test_grid_array_layout_and_padding():
+    images = np.stack([np.full((3, 2), i / 4, np.float32) for i in range(5)])
+    grid = plots.grid_array(images, ncols=3, pad=1)
+    assert grid.shape == (2 * 4 + 1, 3 * 3 + 1)
+    assert grid[1, 1] == 0 and grid[1, 4] == pytest.approx(0.25) and grid[5, 4] == 1.0
+    assert grid[0].min() == 1.0  # padding row
+
+
+def test_save_grid_rows_of_different_sizes(tmp_path):
+    rows = [np.zeros((4, 7, 7, 1), np.uint8), np.ones((4, 28, 28), np.float32)]
+    path = plots.save_grid(rows, tmp_path / "g.png", scale=2)
+    width, height = Image.open(path).size
+    assert (width, height) == (2 * (4 * 29 + 1), 2 * (2 * 29 + 1))
+    with pytest.raises(ValueError, match="grayscale"):
+        plots.save_grid(np.zeros((2, 4, 4, 3)), tmp_path / "rgb.png")
+
+
+def test_compare_and_image_table_figures(tmp_path):
+    hr = np.random.default_rng(0).random((3, 28, 28)).astype(np.float32)
+    fig = plots.compare({"a": hr, "b": np.clip(hr + 0.1, 0, 1)}, hr=hr, n=3, title="t")
+    assert len(fig.axes) == 6 and fig.axes[3].get_title().endswith("dB")
+    table = plots.image_table({"lr": [hr[0, :7, :7], hr[0]], "hr": [None, hr[1]]}, ["x", "y"])
+    assert len(table.axes) == 4 and not table.axes[2].axison
+    plots.show(table, tmp_path / "t.png")
+    assert Image.open(tmp_path / "t.png").size[0] > 100
