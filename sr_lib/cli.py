@@ -98,7 +98,8 @@ def build_parser():
     how = up.add_mutually_exclusive_group()
     how.add_argument("--scale", type=float, help="output size = scale x input size (default 4 "
                                                  "for local_cppn; fixed-size models: their own)")
-    how.add_argument("--size", type=_positive, nargs=2, metavar=("H", "W"), help="output size")
+    how.add_argument("--size", type=_positive, nargs="+", metavar="N",
+                     help="output size: N (square) or H W")
     up.set_defaults(func=cmd_upscale)
     return parser
 
@@ -188,7 +189,9 @@ def cmd_upscale(args):
     lr = np.asarray(image.convert("L"), np.float32)[None, ..., None] / 255.0
     upscale = load_upscaler(args.model)
     if args.size:
-        size = tuple(args.size)
+        if len(args.size) > 2:
+            raise ValueError(f"--size takes N or H W, got {len(args.size)} numbers")
+        size = (args.size[0], args.size[-1])
     elif args.scale is None and hasattr(upscale, "hr_shape"):
         size = upscale.hr_shape[:2]  # a fixed-size model: its own output size
     else:

@@ -59,6 +59,8 @@ def test_upscale_defaults_to_local_cppn_any_size(tmp_path, capsys, tiny_local_cp
     assert main(["upscale", str(tmp_path / "in.png"), str(tmp_path / "z.jpg"),
                  "--size", "33", "50"]) == 0
     assert Image.open(tmp_path / "z.jpg").size == (50, 33)
+    assert main(["upscale", str(tmp_path / "in.png"), str(tmp_path / "sq.png"), "--size", "21"]) == 0
+    assert Image.open(tmp_path / "sq.png").size == (21, 21)
     assert "model local_cppn" in capsys.readouterr().out
 
 
@@ -78,6 +80,7 @@ def test_upscale_converts_rgb_with_a_notice(tmp_path, capsys, tiny_local_cppn):
     (["in.png", "o.png", "--scale", "-1"], "--scale must be positive"),
     (["in.png", "o.png", "--size", "100000", "100000"], "pixels is more than the limit"),
     (["in.png", "o.png", "--model", "magic"], "no bundled model 'magic'"),
+    (["in.png", "o.png", "--size", "1", "2", "3"], "--size takes N or H W"),
 ])
 def test_upscale_bad_input_is_one_clear_line(tmp_path, capsys, monkeypatch, tiny_local_cppn,
                                              argv, message):
