@@ -27,6 +27,8 @@ def test_call_renders_out_size_and_chunking_is_exact(model):
     np.testing.assert_allclose(model(lr), model.upscale(lr, (28, 28)), atol=1e-6)
     np.testing.assert_allclose(model.upscale(lr, (28, 28), chunk=100),
                                model.upscale(lr, (28, 28)), atol=1e-6)
+    np.testing.assert_allclose(model.upscale(lr, (28, 28), batch_size=2),
+                               model.upscale(lr, (28, 28)), atol=1e-6)
 
 
 @pytest.mark.parametrize("lr_hw, out_hw", [((5, 7), (13, 11)), ((26, 26), (28, 28)), ((1, 3), (4, 4))])
@@ -40,6 +42,14 @@ def test_ensemble_weights_sum_to_one_and_are_bilinear(lr_hw, out_hw):
     blended = np.sum(np.asarray(weight) * lr.reshape(-1)[np.asarray(index)], axis=0)
     expected = tf.image.resize(lr[None, ..., None], out_hw, "bilinear")[0, ..., 0]
     np.testing.assert_allclose(blended.reshape(out_hw), expected, atol=1e-5)
+
+
+@pytest.mark.parametrize("bad", [np.zeros((8, 8, 1)), np.zeros((1, 8, 8, 3)), np.zeros((0, 8, 8, 1))])
+def test_upscale_rejects_bad_input(model, bad):
+    with pytest.raises(ValueError, match="lr must be a batch"):
+        model.upscale(bad, (16, 16))
+    with pytest.raises(ValueError, match="positive int"):
+        model.upscale(np.zeros((1, 8, 8, 1)), (0, 16))
 
 
 def test_keras_round_trip(model, tmp_path):

@@ -111,32 +111,37 @@ class LocalCPPN(keras.Model):
             out = out + weight[k][None, :, None] * (self.out(h) + skip)
         return out
 
-    def upscale(self, lr, size, chunk=DEFAULT_CHUNK, progress=False):
+    def upscale(self, lr, size, chunk=DEFAULT_CHUNK, batch_size=256, progress=False):
         """Render ``lr`` (B, h, w, C) at ``size`` (H, W) as a float32 numpy array in [0, 1].
 
-        The encoder runs once; the decoder runs over ``chunk`` output pixels (summed over the
-        batch) at a time in a compiled function traced once per chunk shape, so memory stays
-        bounded at any size and chunking does not change the result.
+        Images go through in groups of ``batch_size``; for each group the encoder runs once and
+        the decoder over ``chunk`` output pixels (summed over the group) at a time, in compiled
+        functions traced once per shape. Memory stays bounded at any size and batch, and neither
+        grouping nor chunking changes the result.
         """
         lr = self._check_lr(lr)
         height, width = (size, size) if isinstance(size, int) else tuple(size)
-        batch = int(lr.shape[0])
-        check_size(height, width, batch)
+        check_size(height, width)
         n = height * width
-        count = max(MIN_CHUNK, min(int(chunk) // batch, 1 << (n - 1).bit_length()))
-        codes = self._compiled("encode")(lr)
-        decode = self._compiled("decode_chunk")
-        out = np.empty((batch, n, self.channels), np.float32)
-        starts = range(0, n, count)
-        bar = keras.utils.Progbar(len(starts), unit_name="chunk") if progress else None
-        for i, start in enumerate(starts):
-            values = decode(codes, lr, tf.constant(start, tf.int64), tf.constant(height, tf.int64),
-                            tf.constant(width, tf.int64), count)
-            stop = min(start + count, n)
-            out[:, start:stop] = values.numpy()[:, :stop - start]
+        out = np.empty((len(lr), n, self.channels), np.float32)
+        groups = range(0, len(lr), batch_size)
+        per_group = max(MIN_CHUNK, min(int(chunk) // min(batch_size, len(lr)),
+                                       1 << (n - 1).bit_length()))
+        steps = [(g, start) for g in groups for start in range(0, n, per_group)]
+        bar = keras.utils.Progbar(len(steps), unit_name="chunk") if progress else None
+        encode, decode = self._compiled("encode"), self._compiled("decode_chunk")
+        codes = None
+        for i, (g, start) in enumerate(steps):
+            group = tf.constant(lr[g:g + batch_size])
+            if start == 0:
+                codes = encode(group)
+            values = decode(codes, group, tf.constant(start, tf.int64),
+                            tf.constant(height, tf.int64), tf.constant(width, tf.int64), per_group)
+            stop = min(start + per_group, n)
+            out[g:g + batch_size, start:stop] = values.numpy()[:, :stop - start]
             if bar is not None:
                 bar.update(i + 1)
-        return out.reshape(batch, height, width, self.channels)
+        return out.reshape(len(lr), height, width, self.channels)
 
     def decode_chunk(self, codes, lr, start, height, width, count):
         """Clipped values of the row-major output pixels ``start .. start+count-1``."""
@@ -155,7 +160,7 @@ class LocalCPPN(keras.Model):
         if lr.ndim != 4 or lr.shape[-1] != self.channels or 0 in lr.shape:
             raise ValueError(f"lr must be a batch of images shaped (batch, height, width, "
                              f"{self.channels}), got {lr.shape}")
-        return tf.constant(lr)
+        return lr
 
     def call(self, lr, training=None):
         codes = self.encode(lr)
