@@ -225,19 +225,15 @@ def to_float(images):
 def degrade(hr, size):
     """The LR image of ``hr``: antialiased bicubic downsample to ``size``, clipped to [0, 1].
 
-    ``hr`` is uint8 or float in [0, 1], shaped (N, H, W), (N, H, W, C) or (H, W, C); the result is
-    float32 with a channel axis (batched like the input).
+    ``hr`` is a batch, uint8 or float in [0, 1], shaped (N, H, W) or (N, H, W, C) (a rank-3
+    array is always N grayscale images; pass one image as ``x[None]``). The result is float32
+    (N, h, w, C).
     """
-    import tensorflow as tf
-
     height, width = _pair(size, "size")
-    hr = tf.convert_to_tensor(hr)
-    single = hr.shape.rank == 3 and hr.shape[-1] in (1, 3) and hr.dtype != tf.uint8
-    x = to_float(hr[None] if single else hr)
+    x = to_float(hr)
     if x.shape[1] == 0 or x.shape[2] == 0:
-        raise ValueError(f"cannot degrade empty images of shape {x.shape}")
-    lr = _downsample(x, (height, width))
-    return lr[0] if single else lr
+        raise ValueError(f"cannot degrade empty images of shape {tuple(x.shape)}")
+    return _downsample(x, (height, width))
 
 
 def _downsample(x, size):

@@ -146,7 +146,8 @@ def test_degrade_shape_range_and_definition():
                                                 antialias=True), 0, 1)
     np.testing.assert_allclose(lr, expected, atol=1e-6)
     assert degrade(hr, (7, 9)).shape == (4, 7, 9, 1)
-    assert degrade(np.ones((28, 28, 3), np.float32), 7).shape == (7, 7, 3)
+    assert degrade(np.ones((2, 28, 28, 3), np.float32), 7).shape == (2, 7, 7, 3)
+    assert degrade(np.ones((28, 28, 3), np.float32), 7).shape == (28, 7, 7, 1)  # always a batch
 
 
 @pytest.mark.parametrize("size", [0, -3, (5, 0), "big", 10**7])
