@@ -43,6 +43,28 @@ def _lr_range(text):
     return parts[0] if len(parts) == 1 else range(parts[0], parts[1] + 1)
 
 
+def _height_width(text):
+    """``N`` -> (N, N); ``HxW`` -> (H, W) (``--size H W`` arrives joined as ``HxW``)."""
+    try:
+        values = [int(part) for part in text.lower().split("x")]
+    except ValueError:
+        values = []
+    if len(values) not in (1, 2) or min(values) <= 0:
+        raise argparse.ArgumentTypeError(f"expected N or H W (positive ints), got {text!r}")
+    return (values[0], values[-1])
+
+
+def _join_height_width(argv):
+    """``upscale ... --size H W`` -> ``--size HxW``, so that ``--size N IN OUT`` still parses."""
+    argv = list(argv)
+    if argv[:1] != ["upscale"]:
+        return argv
+    for i, token in enumerate(argv[:-2]):
+        if token == "--size" and argv[i + 1].isdigit() and argv[i + 2].isdigit():
+            return argv[:i + 1] + [f"{argv[i + 1]}x{argv[i + 2]}"] + argv[i + 3:]
+    return argv
+
+
 def build_parser():
     parser = argparse.ArgumentParser(prog="sr-lib", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -98,7 +120,7 @@ def build_parser():
     how = up.add_mutually_exclusive_group()
     how.add_argument("--scale", type=float, help="output size = scale x input size (default 4 "
                                                  "for local_cppn; fixed-size models: their own)")
-    how.add_argument("--size", type=_positive, nargs="+", metavar="N",
+    how.add_argument("--size", type=_height_width, metavar="N | H W",
                      help="output size: N (square) or H W")
     up.set_defaults(func=cmd_upscale)
     return parser
@@ -189,9 +211,7 @@ def cmd_upscale(args):
     lr = np.asarray(image.convert("L"), np.float32)[None, ..., None] / 255.0
     upscale = load_upscaler(args.model)
     if args.size:
-        if len(args.size) > 2:
-            raise ValueError(f"--size takes N or H W, got {len(args.size)} numbers")
-        size = (args.size[0], args.size[-1])
+        size = args.size
     elif args.scale is None and hasattr(upscale, "hr_shape"):
         size = upscale.hr_shape[:2]  # a fixed-size model: its own output size
     else:
@@ -206,7 +226,7 @@ def cmd_upscale(args):
 
 
 def main(argv=None):
-    args = build_parser().parse_args(argv)
+    args = build_parser().parse_args(_join_height_width(sys.argv[1:] if argv is None else argv))
     try:
         args.func(args)
     except (ValueError, OSError) as exc:  # bad input, missing or unwritable paths
