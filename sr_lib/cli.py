@@ -173,7 +173,7 @@ def cmd_cppn(args):
 def cmd_train(args):
     from sr_lib import metrics, recipes, upscalers
     from sr_lib.data import load_mnist
-    from sr_lib.pretrained import fixed_size_upscaler
+    from sr_lib.pretrained import as_upscaler
 
     (x_train, _), (x_test, _) = load_mnist(args.data, hr_size=args.hr_size)
     if args.limit:
@@ -186,8 +186,7 @@ def cmd_train(args):
     print(f"{args.model}: {len(history.get('epoch', []))} epochs, {wall:.0f} s of training; "
           f"best model at {out}/model.keras")
     low, high = recipes.read_spec(out)["lr_sizes"]
-    upscale = model.upscale if hasattr(model, "upscale") else fixed_size_upscaler(model)
-    rows = metrics.evaluate({args.model: upscale, "bicubic": upscalers.get("bicubic")},
+    rows = metrics.evaluate({args.model: as_upscaler(model), "bicubic": upscalers.get("bicubic")},
                             x_test, sorted({low, high}))
     print(metrics.format_table(rows))
     metrics.save_table(rows, out)

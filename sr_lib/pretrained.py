@@ -45,6 +45,12 @@ def load_upscaler(name):
     model = load_pretrained(name)
     if name in UPSCALER_WRAPPERS:
         return UPSCALER_WRAPPERS[name](model)
+    return as_upscaler(model)
+
+
+def as_upscaler(model):
+    """Any model as ``f(lr, size)``: its own ``upscale`` method (any-size models), else
+    :func:`fixed_size_upscaler`."""
     if callable(getattr(model, "upscale", None)):
         return model.upscale
     return fixed_size_upscaler(model)

@@ -165,12 +165,12 @@ def train(model_name, out_dir, *, x_train, x_val, epochs=8, batch_size=64, lr_si
             raise ValueError(f"{name} must be a positive int, got {value!r}")
     lr_sizes = DEFAULT_LR_SIZES[model_name] if lr_sizes is None else lr_sizes
     low, high = (lr_sizes, lr_sizes) if isinstance(lr_sizes, int) else (min(lr_sizes), max(lr_sizes))
-    hr = to_float(x_train[:1])
     if len(x_train) == 0 or len(x_val) == 0:
         raise ValueError("training needs at least one training and one validation image")
-    if to_float(x_val[:1]).shape[1:] != hr.shape[1:]:
+    hr, val = to_float(x_train[:1]), to_float(x_val[:1])
+    if val.shape[1:] != hr.shape[1:]:
         raise ValueError(f"training images are {tuple(hr.shape[1:])} but validation images are "
-                         f"{tuple(to_float(x_val[:1]).shape[1:])}")
+                         f"{tuple(val.shape[1:])}")
     hr_size, channels = int(hr.shape[1]), int(hr.shape[3])
     if hr.shape[1] != hr.shape[2]:
         raise ValueError(f"HR images must be square, got {hr.shape[1]}x{hr.shape[2]}")
@@ -194,10 +194,8 @@ def train(model_name, out_dir, *, x_train, x_val, epochs=8, batch_size=64, lr_si
                 verbose=verbose)
 
 
-def train_local_cppn(out_dir, *, x_train, x_val, epochs=8, batch_size=64, lr_sizes=range(7, 27),
-                     val_lr_size=14, learning_rate=1e-3, seed=0, verbose=2, **model_kwargs):
-    """:func:`train` for :class:`sr_lib.models.local_cppn.LocalCPPN`: L1 loss over random LR
-    sizes, cosine-decayed Adam (the notebook 04 and ``sr-lib train local_cppn`` recipe)."""
-    return train("local_cppn", out_dir, x_train=x_train, x_val=x_val, epochs=epochs,
-                 batch_size=batch_size, lr_sizes=lr_sizes, val_lr_size=val_lr_size,
-                 learning_rate=learning_rate, seed=seed, verbose=verbose, **model_kwargs)
+def train_local_cppn(out_dir, **kwargs):
+    """:func:`train` for :class:`sr_lib.models.local_cppn.LocalCPPN` with its recipe defaults:
+    L1 loss over random LR sizes 7-26, validation at LR 14, cosine-decayed Adam (notebook 04 and
+    ``sr-lib train local_cppn``)."""
+    return train("local_cppn", out_dir, **{"lr_sizes": range(7, 27), "val_lr_size": 14, **kwargs})
