@@ -97,10 +97,11 @@ def build_parser():
     cp.set_defaults(func=cmd_cppn)
 
     tr = sub.add_parser("train", help="train a model of the series into a resumable run folder")
-    tr.add_argument("model", choices=["local_cppn", "vae_gan"], help="which model to train")
+    tr.add_argument("model", choices=["local_cppn", "vae_gan", "cppn_gan"],
+                    help="which model to train")
     tr.add_argument("--lr-size", type=_lr_range, default=None,
                     help="LR size N, or a range LOW:HIGH drawn per batch (local_cppn default "
-                         "7:26, vae_gan 26)")
+                         "7:26, vae_gan and cppn_gan 26)")
     tr.add_argument("--epochs", type=_positive, default=8)
     tr.add_argument("--batch-size", type=_positive, default=64)
     tr.add_argument("--seed", type=int, default=0)

@@ -63,19 +63,23 @@ def fixed_size_upscaler(model, batch_size=1000):
     """
     import numpy as np
 
+    from sr_lib.data import to_float
+
     lr_shape = tuple(model.input_shape[1:])
     hr_shape = tuple(model.output_shape[1:])
 
     def upscale(lr, size):
-        lr = np.asarray(lr, np.float32)
-        if lr.ndim == 3 and lr_shape[-1] == 1 and lr.shape[-1] != 1:
-            lr = lr[..., None]
-        if lr.ndim != 4 or lr.shape[1:] != lr_shape:
-            raise ValueError(f"{model.name} upscales LR images of shape {lr_shape} (batched), "
-                             f"got {lr.shape}")
-        if tuple(size) != hr_shape[:2]:
+        expected = f"{model.name} upscales uint8 or float LR images of shape {lr_shape} (batched)"
+        try:
+            lr = to_float(lr).numpy()  # uint8 is scaled to [0, 1]; (N, h, w) is N grey images
+        except ValueError as exc:
+            raise ValueError(f"{expected}: {exc}") from None
+        if lr.shape[1:] != lr_shape or len(lr) == 0:
+            raise ValueError(f"{expected}, got {lr.shape}")
+        size = (size, size) if isinstance(size, (int, np.integer)) else tuple(size)
+        if size != hr_shape[:2]:
             raise ValueError(f"{model.name} upscales {lr_shape[:2]} to {hr_shape[:2]} only, "
-                             f"got size {tuple(size)}")
+                             f"got size {size}")
         return model.predict(lr, batch_size=batch_size, verbose=0)
 
     upscale.__name__ = model.name

@@ -91,7 +91,7 @@ def callbacks(out_dir, sample_inputs=None, sample_targets=None, monitor="val_los
     return cbs
 
 
-MODELS = ("local_cppn", "vae_gan")
+MODELS = ("local_cppn", "vae_gan", "cppn_gan")
 STRATEGIES = ("default", "mirrored", "multiworker")
 
 
@@ -119,28 +119,55 @@ def _build_local_cppn(spec, steps, **model_kwargs):
     return model, "val_loss"
 
 
-def _build_vae_gan(spec, steps, **model_kwargs):
-    """Notebook 01's residual VAE-GAN and its loss weights (KL 1e-6: larger collapses z)."""
-    import keras
-
-    from sr_lib.models.vae_gan import build_discriminator, build_generator
-    from sr_lib.training import SRGAN
-
+def _fixed_lr_size(spec):
     low, high = spec["lr_sizes"]
     if low != high:
-        raise ValueError("vae_gan upscales one fixed LR size; give --lr-size N, not a range")
-    c, hr = spec["channels"], spec["hr_size"]
-    generator = build_generator((low, low, c), (hr, hr, c), residual=True, kl_weight=1.0,
-                                seed=spec["seed"], **model_kwargs)
-    gan = SRGAN(generator, build_discriminator((hr, hr, c)), name="srgan_vae_gan")
+        raise ValueError(f"{spec['model']} upscales one fixed LR size; give --lr-size N, "
+                         "not a range")
+    return low
+
+
+def _srgan(generator, spec):
+    """An :class:`~sr_lib.training.SRGAN` with notebook 01/03's discriminator, Adam optimizers
+    (discriminator at a tenth of the rate) and loss weights (KL 1e-6: larger collapses ``z``)."""
+    import keras
+
+    from sr_lib.models.vae_gan import build_discriminator
+    from sr_lib.training import SRGAN
+
+    hr, c = spec["hr_size"], spec["channels"]
+    gan = SRGAN(generator, build_discriminator((hr, hr, c)), name=f"srgan_{spec['model']}")
     gan.compile(keras.optimizers.Adam(spec["learning_rate"], beta_1=0.5),
                 keras.optimizers.Adam(spec["learning_rate"] / 10, beta_1=0.5),
                 recon_weight=1.0, adv_weight=1e-3, kl_weight=1e-6)
     return gan, "val_recon"
 
 
-_BUILDERS = {"local_cppn": _build_local_cppn, "vae_gan": _build_vae_gan}
-DEFAULT_LR_SIZES = {"local_cppn": range(7, 27), "vae_gan": 26}
+def _build_vae_gan(spec, steps, **model_kwargs):
+    """Notebook 01's residual VAE-GAN."""
+    from sr_lib.models.vae_gan import build_generator
+
+    low, c, hr = _fixed_lr_size(spec), spec["channels"], spec["hr_size"]
+    generator = build_generator((low, low, c), (hr, hr, c), residual=True, kl_weight=1.0,
+                                seed=spec["seed"], **model_kwargs)
+    return _srgan(generator, spec)
+
+
+def _build_cppn_gan(spec, steps, **model_kwargs):
+    """Notebook 03's residual CPPN-GAN (grayscale; renders any size once trained)."""
+    from sr_lib.models.cppn_gan import build_cppn_generator
+
+    low = _fixed_lr_size(spec)
+    if spec["channels"] != 1:
+        raise ValueError("cppn_gan draws grayscale images; give grayscale data")
+    generator = build_cppn_generator((low, low, 1), out_size=spec["hr_size"], residual=True,
+                                     kl_weight=1.0, seed=spec["seed"], **model_kwargs)
+    return _srgan(generator, spec)
+
+
+_BUILDERS = {"local_cppn": _build_local_cppn, "vae_gan": _build_vae_gan,
+             "cppn_gan": _build_cppn_gan}
+DEFAULT_LR_SIZES = {"local_cppn": range(7, 27), "vae_gan": 26, "cppn_gan": 26}
 
 
 def train(model_name, out_dir, *, x_train, x_val, epochs=8, batch_size=64, lr_sizes=None,

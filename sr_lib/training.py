@@ -2,7 +2,9 @@
 
 Losses are computed per example and averaged with ``tf.nn.compute_average_loss`` (layer losses
 such as the KL term with ``tf.nn.scale_regularization_loss``), so each replica's loss is scaled
-for the global batch under ``tf.distribute`` strategies.
+for the global batch under ``tf.distribute`` strategies. The generator runs through
+``stateless_call(..., return_losses=True)``: its layer losses are collected per call, not read
+from ``generator.losses``, which replicas tracing in parallel threads would overwrite.
 """
 
 from __future__ import annotations
@@ -38,13 +40,14 @@ class SRGAN(keras.Model):
 
     def compile(self, g_optimizer=None, d_optimizer=None, recon_weight=1.0, adv_weight=1e-3,
                 kl_weight=1.0, **kwargs):
-        super().compile(**kwargs)
         for name, value in (("recon_weight", recon_weight), ("adv_weight", adv_weight),
                             ("kl_weight", kl_weight)):
             if value < 0:
                 raise ValueError(f"{name} must be >= 0, got {value}")
         self.g_optimizer = g_optimizer or keras.optimizers.Adam(1e-3, beta_1=0.5)
         self.d_optimizer = d_optimizer or keras.optimizers.Adam(1e-4, beta_1=0.5)
+        # model.optimizer is the generator's (step counts for callbacks; no unused default one)
+        super().compile(optimizer=self.g_optimizer, **kwargs)
         # Build the optimizer state now, so checkpoints (BackupAndRestore) can restore it.
         self.g_optimizer.build(self.generator.trainable_variables)
         self.d_optimizer.build(self.discriminator.trainable_variables)
@@ -66,12 +69,22 @@ class SRGAN(keras.Model):
         per_example = tf.nn.sigmoid_cross_entropy_with_logits(labels=labels, logits=logits)
         return tf.reduce_mean(tf.reshape(per_example, [tf.shape(logits)[0], -1]), axis=1)
 
-    def _generator_loss(self, sr, hr, adv_logits):
+    def _generate(self, x, training):
+        """``(G(x), sum of G's layer losses)`` for this call (this replica's, under a strategy);
+        state updates (sampling seeds, BatchNorm statistics) are written back."""
+        g = self.generator
+        sr, state, losses = g.stateless_call(
+            [v.value for v in g.trainable_variables], [v.value for v in g.non_trainable_variables],
+            x, training=training, return_losses=True)
+        for variable, value in zip(g.non_trainable_variables, state):
+            variable.assign(value)
+        losses = [tf.cast(loss, tf.float32) for loss in losses]
+        return sr, (tf.add_n(losses) if losses else tf.constant(0.0))
+
+    def _generator_loss(self, sr, hr, adv_logits, kl):
         """Per-replica-scaled generator loss and per-batch means for the trackers."""
         recon = tf.reduce_mean(tf.reshape(tf.square(sr - hr), [tf.shape(hr)[0], -1]), axis=1)
         adv = self._bce(adv_logits, real=True)
-        layer_losses = [tf.cast(l, tf.float32) for l in self.generator.losses]
-        kl = tf.add_n(layer_losses) if layer_losses else tf.constant(0.0)
         g_loss = (self.recon_weight * tf.nn.compute_average_loss(recon)
                   + self.adv_weight * tf.nn.compute_average_loss(adv)
                   + self.kl_weight * tf.nn.scale_regularization_loss(kl))
@@ -91,7 +104,8 @@ class SRGAN(keras.Model):
         x, hr = data
         hr = tf.convert_to_tensor(hr)
         with tf.GradientTape() as g_tape:
-            sr = tf.cast(self.generator(x, training=True), hr.dtype)
+            sr, kl = self._generate(x, training=True)
+            sr = tf.cast(sr, hr.dtype)
             with g_tape.stop_recording():
                 # Discriminator step: HR is real, this batch's SR is fake.
                 with tf.GradientTape() as d_tape:
@@ -100,7 +114,7 @@ class SRGAN(keras.Model):
                 self.d_optimizer.apply_gradients(zip(d_tape.gradient(d_loss, d_vars), d_vars))
             # Generator step: reconstruction + fooling the updated discriminator + KL.
             adv_logits = self.discriminator(sr, training=False)
-            g_loss, means = self._generator_loss(sr, hr, adv_logits)
+            g_loss, means = self._generator_loss(sr, hr, adv_logits, kl)
         g_vars = self.generator.trainable_variables
         self.g_optimizer.apply_gradients(zip(g_tape.gradient(g_loss, g_vars), g_vars))
         return self._update(means, d_mean)
@@ -108,8 +122,9 @@ class SRGAN(keras.Model):
     def test_step(self, data):
         x, hr = data
         hr = tf.convert_to_tensor(hr)
-        sr = tf.cast(self.generator(x, training=False), hr.dtype)
-        _, means = self._generator_loss(sr, hr, self.discriminator(sr, training=False))
+        sr, kl = self._generate(x, training=False)
+        sr = tf.cast(sr, hr.dtype)
+        _, means = self._generator_loss(sr, hr, self.discriminator(sr, training=False), kl)
         _, d_mean = self._d_loss(hr, sr, training=False)
         return self._update(means, d_mean)
 

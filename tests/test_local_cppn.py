@@ -44,7 +44,8 @@ def test_ensemble_weights_sum_to_one_and_are_bilinear(lr_hw, out_hw):
     np.testing.assert_allclose(blended.reshape(out_hw), expected, atol=1e-5)
 
 
-@pytest.mark.parametrize("bad", [np.zeros((8, 8, 1)), np.zeros((1, 8, 8, 3)), np.zeros((0, 8, 8, 1))])
+@pytest.mark.parametrize("bad", [np.zeros((8, 8)), np.zeros((1, 8, 8, 3)), np.zeros((0, 8, 8, 1)),
+                                 np.zeros((1, 8, 8, 1), np.int32)])
 def test_upscale_rejects_bad_input(model, bad):
     with pytest.raises(ValueError, match="lr must be a batch"):
         model.upscale(bad, (16, 16))

@@ -2,11 +2,12 @@
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from sr_lib import upscalers
 from sr_lib.data import degrade
+from sr_lib.rendering import render
 
 FAST = settings(max_examples=15, deadline=None, derandomize=True,
                 suppress_health_check=[HealthCheck.too_slow])
@@ -42,3 +43,77 @@ def test_interpolation_upscalers_any_shape(method, h, w, out):
 def test_degrade_rejects_bad_arrays(bad):
     with pytest.raises(ValueError):
         degrade(bad, 2)
+
+
+# ---- render and the model upscalers ----------------------------------------------------------
+@pytest.fixture(scope="module")
+def tiny_cppn():
+    from sr_lib.models import build_cppn
+
+    return build_cppn(latent_dim=3, hidden=4, depth=2, channels=1, seed=0)
+
+
+def _models():
+    """One tiny instance of each upscaling model (any-size and fixed-size), built once."""
+    if not hasattr(_models, "cache"):
+        from sr_lib.models import build_cppn_generator, build_generator, build_local_cppn
+        from sr_lib.pretrained import as_upscaler
+
+        _models.cache = {
+            "local_cppn": as_upscaler(build_local_cppn(features=4, blocks=1, hidden=4, depth=2)),
+            "cppn_gan": as_upscaler(build_cppn_generator((6, 6, 1), latent_dim=3, out_size=8,
+                                                         hidden=4, depth=2, seed=0)),
+            "vae_gan": as_upscaler(build_generator((6, 6, 1), (8, 8, 1), latent_dim=3, seed=0)),
+        }
+    return _models.cache
+
+
+MORE = settings(FAST, max_examples=30)
+
+
+@MORE
+@given(n=st.integers(0, 2), latent=st.sampled_from([3, 3, 2]), h=st.integers(-1, 40),
+       w=st.integers(0, 40), chunk=st.sampled_from([None, 1, 7, 64, 10_000, 0]),
+       dtype=st.sampled_from(["float32", "uint8", "int8"]), zdtype=dtypes)
+def test_render_result_or_value_error(tiny_cppn, n, latent, h, w, chunk, dtype, zdtype):
+    z = np.random.default_rng(2).normal(size=(n, latent)).astype(zdtype)
+    try:
+        out = render(tiny_cppn, z, h, w, chunk=chunk, dtype=dtype)
+    except ValueError as exc:
+        assert str(exc)
+        event("ValueError")
+        return
+    event("rendered")
+    assert out.shape == (n, h, w, 1) and out.dtype == np.dtype(dtype)
+    whole = render(tiny_cppn, z, h, w, chunk=None, dtype=dtype)
+    np.testing.assert_array_equal(out, whole)  # chunking never changes the picture
+    if dtype == "float32":
+        assert np.all((out >= 0) & (out <= 1))
+
+
+@pytest.mark.parametrize("name", ["local_cppn", "cppn_gan", "vae_gan"])
+@FAST
+@given(n=st.integers(1, 2),
+       h=st.one_of(st.just(6), st.integers(0, 9)), w=st.one_of(st.just(6), st.integers(0, 9)),
+       c=st.sampled_from([None, 1, 1, 3]),
+       out=st.one_of(st.just(8), st.integers(-1, 40), st.tuples(st.integers(0, 30),
+                                                                st.integers(0, 30))),
+       dtype=st.sampled_from([np.uint8, np.float32, np.float64, np.int32]))
+def test_model_upscalers_result_or_value_error(name, n, h, w, c, out, dtype):
+    shape = (n, h, w) if c is None else (n, h, w, c)
+    lr = (np.random.default_rng(3).random(shape) * (255 if dtype == np.uint8 else 1)).astype(dtype)
+    try:
+        sr = np.asarray(_models()[name](lr, out))
+    except ValueError as exc:
+        assert str(exc)
+        event("ValueError")
+        return
+    event(f"{name} upscaled")
+    size = (out, out) if isinstance(out, int) else out
+    assert sr.shape == (n, *size, 1) and np.all((sr >= 0) & (sr <= 1))
+
+
+@pytest.mark.parametrize("name", ["local_cppn", "cppn_gan", "vae_gan"])
+def test_model_upscalers_refuse_an_empty_batch(name):
+    with pytest.raises(ValueError, match="got \\(0, 6, 6, 1\\)"):
+        _models()[name](np.zeros((0, 6, 6, 1), np.float32), 8)

@@ -51,6 +51,50 @@ def test_vae_gan_recipe_saves_the_generator(tmp_path, digits):
         recipes.train("vae_gan", tmp_path / "b", x_train=x, x_val=xt, lr_sizes=range(7, 9))
 
 
+def test_cppn_gan_recipe_saves_an_any_size_generator(tmp_path, digits):
+    x, xt = digits
+    model, history, _ = recipes.train("cppn_gan", tmp_path, x_train=x, x_val=xt, epochs=1,
+                                      batch_size=32, verbose=0, latent_dim=8, hidden=8, depth=2)
+    assert model.name == "cppn_gan_residual" and set(history) >= {"g_loss", "val_recon"}
+    loaded = keras.saving.load_model(tmp_path / "model.keras")
+    lr = xt[:2, 1:27, 1:27, None] / 255.0
+    assert loaded.upscale(lr, 40).shape == (2, 40, 40, 1)
+    np.testing.assert_allclose(loaded.upscale(lr, 28), model.upscale(lr, 28), atol=1e-6)
+
+
+@pytest.mark.parametrize("name, kw", [("vae_gan", dict(latent_dim=8)),
+                                      ("cppn_gan", dict(latent_dim=8, hidden=8, depth=2))])
+def test_gan_same_seed_same_weights(tmp_path, digits, name, kw):
+    """Both networks of a GAN run, and the sampling noise, reproduce from the seed."""
+    x, xt = digits
+    kw = dict(x_train=x[:64], x_val=xt, epochs=1, batch_size=16, verbose=0, seed=5, **kw)
+    a, _, _ = recipes.train(name, tmp_path / "a", **kw)
+    b, _, _ = recipes.train(name, tmp_path / "b", **kw)
+    for wa, wb in zip(a.get_weights(), b.get_weights()):
+        np.testing.assert_array_equal(wa, wb)
+    c, _, _ = recipes.train(name, tmp_path / "c", **{**kw, "seed": 6})
+    assert not all(np.array_equal(wa, wc) for wa, wc in zip(a.get_weights(), c.get_weights()))
+
+
+def test_srgan_step_draws_fresh_sampling_noise(digits):
+    """train_step runs the generator statelessly; the Sampling seed state is written back, so
+    every step draws new noise (and inference none)."""
+    from sr_lib.models.vae_gan import build_discriminator, build_generator
+    from sr_lib.training import SRGAN
+
+    x, _ = digits
+    gen = build_generator((26, 26, 1), (28, 28, 1), latent_dim=4, seed=7)
+    gan = SRGAN(gen, build_discriminator((28, 28, 1)))
+    gan.compile(kl_weight=1e-3)
+    hr = x[:48, ..., None].astype("float32") / 255.0
+    lr = hr[:, 1:27, 1:27]
+    gan.fit(lr, hr, batch_size=16, epochs=1, verbose=0)
+    state = [v for v in gen.variables if "seed_generator" in v.path]
+    assert len(state) == 1 and np.asarray(state[0].value).tolist() == [7, 3]
+    gan.evaluate(lr, hr, batch_size=16, verbose=0)
+    assert np.asarray(state[0].value).tolist() == [7, 3]
+
+
 def test_gan_resume_restores_both_networks_and_optimizers(tmp_path, digits):
     """A crash mid-run, then the same call: epochs continue and the optimizers' step counters
     show their state came back (a fresh optimizer would count only the resumed steps)."""
@@ -174,13 +218,7 @@ MIRRORED = textwrap.dedent("""
 """)
 
 
-@pytest.mark.parametrize("kl_weight", [
-    0.0,
-    pytest.param(1.0, marks=pytest.mark.xfail(strict=True, reason=(
-        "known bug: layer losses (the Sampling KL) read from generator.losses inside "
-        "train_step are not per-replica under MirroredStrategy (the KL metric equals one "
-        "replica's value and the generator update differs); recon/adv scaling is correct"))),
-])
+@pytest.mark.parametrize("kl_weight", [0.0, 1.0])
 def test_mirrored_two_devices_match_single_device(kl_weight):
     proc = subprocess.run([sys.executable, "-c", MIRRORED, str(kl_weight)], capture_output=True,
                           text=True, timeout=600)
@@ -191,6 +229,42 @@ def test_mirrored_two_devices_match_single_device(kl_weight):
     keys = ("g_loss", "d_loss", "recon", "adv", "g_weights", "d_weights")
     for key in keys + (("kl",) if kl_weight else ()):
         assert out["mirrored"][key] == pytest.approx(out["single"][key], rel=1e-4, abs=1e-5), key
+
+
+MIRRORED_LOCAL_CPPN = textwrap.dedent("""
+    import json
+    import numpy as np, tensorflow as tf
+    cpu = tf.config.list_physical_devices("CPU")[0]
+    tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+    import keras
+    from sr_lib.models import build_local_cppn
+
+    rng = np.random.default_rng(0)
+    hr = rng.random((16, 28, 28, 1)).astype("float32")
+    lr = tf.image.resize(hr, (14, 14)).numpy()
+    out = {}
+    for name, strategy in (("single", tf.distribute.get_strategy()),
+                           ("mirrored", tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"]))):
+        keras.utils.set_random_seed(0)
+        with strategy.scope():
+            model = build_local_cppn(features=8, blocks=1, hidden=8, depth=2)
+            model.compile(keras.optimizers.SGD(0.5), loss="mae")
+        ds = tf.data.Dataset.from_tensor_slices((lr, hr)).batch(8)
+        logs = model.fit(ds, epochs=1, verbose=0).history
+        out[name] = {"replicas": strategy.num_replicas_in_sync, "loss": float(logs["loss"][0]),
+                     "weights": float(sum(np.abs(w).sum() for w in model.get_weights()))}
+    print(json.dumps(out))
+""")
+
+
+def test_mirrored_local_cppn_matches_single_device():
+    proc = subprocess.run([sys.executable, "-c", MIRRORED_LOCAL_CPPN], capture_output=True,
+                          text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert out["mirrored"]["replicas"] == 2
+    for key in ("loss", "weights"):
+        assert out["mirrored"][key] == pytest.approx(out["single"][key], rel=1e-4), key
 
 
 @pytest.mark.parametrize("argv, message", [
@@ -226,3 +300,38 @@ def test_cli_train_refuses_other_runs_folder_and_bad_folders(tmp_path, capsys, s
     assert main(["train", "local_cppn", "--data", str(small_npz), "--out",
                  str(blocker / "run")]) == 2
     assert "sr-lib train: error" in capsys.readouterr().err
+
+
+def _bad_npz(path):
+    np.savez(path, x_train=np.zeros((10, 28), np.uint8), y_train=np.zeros(10, np.uint8),
+             x_test=np.zeros((2, 28), np.uint8), y_test=np.zeros(2, np.uint8))
+
+
+def _non_images(path):
+    path.mkdir()
+    (path / "a.png").write_bytes(b"not a png")
+    (path / "b.jpg").write_text("nor a jpeg")
+
+
+@pytest.mark.parametrize("make, name, message", [
+    (_bad_npz, "wrong.npz", "wrong.npz"),
+    (_non_images, "junk", "not a readable image"),
+])
+def test_cli_train_bad_data(tmp_path, capsys, make, name, message):
+    make(tmp_path / name)
+    code = main(["train", "cppn_gan", "--data", str(tmp_path / name), "--out",
+                 str(tmp_path / "run")])
+    err = capsys.readouterr().err
+    assert code == 2 and "sr-lib train: error" in err and message in err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    assert not (tmp_path / "run").exists()  # nothing a rerun would trip over
+
+
+def test_cli_train_cppn_gan(tmp_path, capsys, small_npz):
+    run = tmp_path / "run"
+    assert main(["train", "cppn_gan", "--data", str(small_npz), "--epochs", "1",
+                 "--batch-size", "32", "--out", str(run)]) == 0
+    out = capsys.readouterr().out
+    assert "bicubic" in out and "cppn_gan" in out
+    assert _epochs(run) == [0] and (run / "model.keras").exists()
+    assert sorted(p.name for p in (run / "samples").iterdir()) == ["epoch_001.png"]

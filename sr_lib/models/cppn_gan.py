@@ -24,6 +24,7 @@ import tensorflow as tf
 from keras import ops
 
 from sr_lib.coords import grid
+from sr_lib.data import to_float
 from sr_lib.models.cppn import build_cppn
 from sr_lib.models.vae_gan import build_encoder
 from sr_lib.rendering import DEFAULT_CHUNK, check_size, render
@@ -122,12 +123,15 @@ class CPPNGenerator(keras.Model):
         return render(self.cppn, (1 - t) * za + t * zb, height, width)
 
     def _check_lr(self, lr):
-        lr = np.asarray(lr, np.float32)
-        if lr.ndim == 3 and self.lr_shape[-1] == 1 and lr.shape[-1] != 1:
-            lr = lr[..., None]
-        if lr.ndim != 4 or lr.shape[1:] != self.lr_shape or len(lr) == 0:
-            raise ValueError(f"{self.name} takes LR images shaped (batch, {self.lr_shape[0]}, "
-                             f"{self.lr_shape[1]}, {self.lr_shape[2]}), got {lr.shape}")
+        """``lr`` as float32 in [0, 1] (uint8 is scaled; (N, h, w) is N grey images)."""
+        expected = (f"{self.name} takes uint8 or float LR images shaped (batch, "
+                    f"{self.lr_shape[0]}, {self.lr_shape[1]}, {self.lr_shape[2]})")
+        try:
+            lr = to_float(lr).numpy()
+        except ValueError as exc:
+            raise ValueError(f"{expected}: {exc}") from None
+        if lr.shape[1:] != self.lr_shape or len(lr) == 0:
+            raise ValueError(f"{expected}, got {lr.shape}")
         return lr
 
     def compute_output_shape(self, input_shape):

@@ -18,6 +18,7 @@ import tensorflow as tf
 from keras import layers, ops
 
 from sr_lib.coords import grid
+from sr_lib.data import to_float
 from sr_lib.rendering import MIN_CHUNK, chunk_coords, check_size
 
 DEFAULT_CHUNK = 2**15
@@ -62,17 +63,18 @@ class LocalCPPN(keras.Model):
     """
 
     def __init__(self, channels=1, features=48, blocks=3, hidden=32, depth=3, out_size=28,
-                 **kwargs):
+                 unfold=1, **kwargs):
         super().__init__(**kwargs)
         self.channels, self.features, self.blocks = channels, features, blocks
-        self.hidden, self.depth, self.out_size = hidden, depth, out_size
+        self.hidden, self.depth, self.out_size, self.unfold = hidden, depth, out_size, unfold
         self.head = layers.Conv2D(features, 3, padding="same", name="head")
         self.body = [(layers.Conv2D(features, 3, padding="same", activation="relu"),
                       layers.Conv2D(features, 3, padding="same")) for _ in range(blocks)]
         for i, (a, b) in enumerate(self.body):
             a.name, b.name = f"block{i}_a", f"block{i}_b"  # noqa: B010 (stable weight names)
         # the MLP's first layer, split: codes are projected once per LR pixel, coordinates per query
-        self.code_proj = layers.Conv2D(hidden, 1, name="code_proj")
+        # unfold=3 reads each code's 3x3 neighbourhood (LIIF's feature unfolding) at no per-query cost
+        self.code_proj = layers.Conv2D(hidden, unfold, padding="same", name="code_proj")
         self.coord_proj = layers.Dense(hidden, use_bias=False, name="coord_proj")
         self.mlp = [layers.Dense(hidden, activation="relu", name=f"mlp{i}")
                     for i in range(depth - 1)]
@@ -156,10 +158,15 @@ class LocalCPPN(keras.Model):
         return fns[name]
 
     def _check_lr(self, lr):
-        lr = np.asarray(lr, np.float32)
-        if lr.ndim != 4 or lr.shape[-1] != self.channels or 0 in lr.shape:
-            raise ValueError(f"lr must be a batch of images shaped (batch, height, width, "
-                             f"{self.channels}), got {lr.shape}")
+        """``lr`` as float32 in [0, 1] (uint8 is scaled; (N, h, w) is N grey images)."""
+        expected = f"lr must be a batch of uint8 or float images shaped (batch, height, width, " \
+                   f"{self.channels})"
+        try:
+            lr = to_float(lr).numpy()
+        except ValueError as exc:
+            raise ValueError(f"{expected}: {exc}") from None
+        if lr.shape[-1] != self.channels or 0 in lr.shape:
+            raise ValueError(f"{expected}, got {lr.shape}")
         return lr
 
     def call(self, lr, training=None):
@@ -174,11 +181,12 @@ class LocalCPPN(keras.Model):
     def get_config(self):
         return {**super().get_config(), "channels": self.channels, "features": self.features,
                 "blocks": self.blocks, "hidden": self.hidden, "depth": self.depth,
-                "out_size": self.out_size}
+                "out_size": self.out_size, "unfold": self.unfold}
 
 
-def build_local_cppn(channels=1, features=48, blocks=3, hidden=32, depth=3, out_size=28):
+def build_local_cppn(channels=1, features=48, blocks=3, hidden=32, depth=3, out_size=28,
+                     unfold=1):
     """A built :class:`LocalCPPN` (see the class for the parameters)."""
-    model = LocalCPPN(channels, features, blocks, hidden, depth, out_size)
+    model = LocalCPPN(channels, features, blocks, hidden, depth, out_size, unfold)
     model.build((None, None, None, channels))
     return model
