@@ -232,6 +232,13 @@ def main(argv=None):
     except (ValueError, OSError) as exc:  # bad input, missing or unwritable paths
         print(f"sr-lib {args.command}: error: {exc}", file=sys.stderr)
         return 2
+    except RuntimeError as exc:
+        from sr_lib.training import TrainingDiverged
+
+        if not isinstance(exc, TrainingDiverged):
+            raise
+        print(f"sr-lib {args.command}: error: {exc}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print(f"sr-lib {args.command}: interrupted", file=sys.stderr)
         return 130

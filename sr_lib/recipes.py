@@ -34,14 +34,23 @@ def _fit(model, out_dir, epochs, **fit_kwargs):
     best saved model, the full history and the training wall time summed over all sessions."""
     import keras
 
+    from sr_lib.training import TrainingDiverged
+
     out_dir = Path(out_dir)
     result_path = out_dir / RESULT_FILE
     result = json.loads(result_path.read_text()) if result_path.exists() else {"wall_seconds": 0.0}
     if len(read_history(out_dir).get("epoch", [])) < epochs:
         start = time.perf_counter()
-        with warnings.catch_warnings():  # a tf.data input makes fit's shuffle flag moot
-            warnings.filterwarnings("ignore", message=".*shuffle=True.*")
-            model.fit(epochs=epochs, **fit_kwargs)
+        try:
+            with warnings.catch_warnings():  # a tf.data input makes fit's shuffle flag moot
+                warnings.filterwarnings("ignore", message=".*shuffle=True.*")
+                model.fit(epochs=epochs, **fit_kwargs)
+        except TrainingDiverged as exc:
+            done = len(read_history(out_dir).get("epoch", []))
+            raise TrainingDiverged(
+                f"training diverged: {exc}. The {done} completed epoch(s) before it are kept in "
+                f"{out_dir}; lower the learning rate or check the data, in a new run folder"
+            ) from None
         result["wall_seconds"] += time.perf_counter() - start
         result_path.write_text(json.dumps(result, indent=2) + "\n")
     best = keras.saving.load_model(out_dir / "model.keras")
@@ -77,12 +86,12 @@ def callbacks(out_dir, sample_inputs=None, sample_targets=None, monitor="val_los
     """
     import keras
 
-    from sr_lib.training import BestUpscaler, SampleGrid
+    from sr_lib.training import BestUpscaler, SampleGrid, TerminateOnNaN
 
     out_dir = Path(out_dir)
     best = min(read_history(out_dir).get(monitor, [float("inf")]))  # a resumed run's best so far
     cbs = [keras.callbacks.BackupAndRestore(str(out_dir / "backup")),
-           keras.callbacks.TerminateOnNaN(),
+           TerminateOnNaN(),
            keras.callbacks.CSVLogger(str(out_dir / "history.csv"), append=True),
            BestUpscaler(out_dir / "model.keras", monitor=monitor, best=best),
            keras.callbacks.TensorBoard(str(out_dir / "tensorboard"), write_graph=False)]
@@ -182,6 +191,7 @@ def train(model_name, out_dir, *, x_train, x_val, epochs=8, batch_size=64, lr_si
     a finished run is loaded, an interrupted one resumed (see :func:`_fit`).
     """
     import keras
+    import numpy as np
 
     from sr_lib.data import degrade, pairs, to_float
 
@@ -194,6 +204,9 @@ def train(model_name, out_dir, *, x_train, x_val, epochs=8, batch_size=64, lr_si
     low, high = (lr_sizes, lr_sizes) if isinstance(lr_sizes, int) else (min(lr_sizes), max(lr_sizes))
     if len(x_train) == 0 or len(x_val) == 0:
         raise ValueError("training needs at least one training and one validation image")
+    for name, x in (("x_train", x_train), ("x_val", x_val)):
+        if np.asarray(x).dtype.kind == "f" and not np.isfinite(x).all():
+            raise ValueError(f"{name} contains NaN or infinite values")
     hr, val = to_float(x_train[:1]), to_float(x_val[:1])
     if val.shape[1:] != hr.shape[1:]:
         raise ValueError(f"training images are {tuple(hr.shape[1:])} but validation images are "

@@ -9,6 +9,7 @@ from ``generator.losses``, which replicas tracing in parallel threads would over
 
 from __future__ import annotations
 
+import math
 import time
 import warnings
 from pathlib import Path
@@ -146,6 +147,29 @@ class SRGAN(keras.Model):
         for key in ("generator", "discriminator"):
             config[key] = keras.saving.deserialize_keras_object(config[key])
         return cls(**config)
+
+
+class TrainingDiverged(RuntimeError):
+    """A training loss became NaN or infinite."""
+
+
+class TerminateOnNaN(keras.callbacks.TerminateOnNaN):
+    """Keras' ``TerminateOnNaN`` for any trainer: watches every logged ``*loss`` (a GAN logs
+    ``g_loss``/``d_loss``, not ``loss``) and raises :class:`TrainingDiverged` at once, so no
+    epoch-end callback (checkpoints, best model) ever saves the broken weights."""
+
+    def __init__(self):
+        super().__init__(raise_error=True)
+        self.epoch = 0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch = epoch
+
+    def on_batch_end(self, batch, logs=None):
+        for key, value in (logs or {}).items():
+            if key.endswith("loss") and not math.isfinite(float(value)):
+                raise TrainingDiverged(f"{key} became {float(value)} at batch {batch + 1} of "
+                                       f"epoch {self.epoch + 1}")
 
 
 class SampleGrid(keras.callbacks.Callback):

@@ -335,3 +335,53 @@ def test_cli_train_cppn_gan(tmp_path, capsys, small_npz):
     assert "bicubic" in out and "cppn_gan" in out
     assert _epochs(run) == [0] and (run / "model.keras").exists()
     assert sorted(p.name for p in (run / "samples").iterdir()) == ["epoch_001.png"]
+
+
+def test_non_finite_data_is_refused(tmp_path, digits):
+    x, xt = digits
+    bad = x[:32].astype("float32") / 255.0
+    bad[3, 5, 5] = np.nan
+    with pytest.raises(ValueError, match="x_train contains NaN"):
+        recipes.train("local_cppn", tmp_path, x_train=bad, x_val=xt, epochs=1, **TINY)
+    assert not (tmp_path / "run.json").exists()
+
+
+@pytest.mark.parametrize("name, kw", [("local_cppn", TINY), ("vae_gan", dict(latent_dim=8))])
+def test_divergence_stops_at_once_and_keeps_the_good_epochs(tmp_path, digits, name, kw):
+    """A NaN loss stops training at that batch with a clear error; the checkpoint and the best
+    model still hold the last completed epoch, never the broken weights."""
+    from sr_lib.training import TrainingDiverged
+
+    x, xt = digits
+    run = dict(x_train=x[:64], x_val=xt, epochs=3, batch_size=16, verbose=0, **kw)
+
+    class Poison(keras.callbacks.Callback):  # the loss of epoch 2's second batch is NaN
+        def on_train_batch_end(self, batch, logs=None):
+            if self.epoch == 1 and batch == 1:
+                logs["g_loss" if "g_loss" in logs else "loss"] = float("nan")
+
+        def on_epoch_begin(self, epoch, logs=None):
+            self.epoch = epoch
+
+    original = recipes.callbacks
+    recipes.callbacks = lambda *a, **k: [Poison()] + original(*a, **k)
+    try:
+        with pytest.raises(TrainingDiverged, match="became nan at batch 2 of epoch 2.*1 completed"):
+            recipes.train(name, tmp_path, **run)
+    finally:
+        recipes.callbacks = original
+    assert _epochs(tmp_path) == [0] and (tmp_path / "model.keras").exists()
+
+
+def test_cli_reports_divergence(tmp_path, capsys, monkeypatch, small_npz):
+    class Poison(keras.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            logs["loss"] = float("inf")
+
+    original = recipes.callbacks
+    monkeypatch.setattr(recipes, "callbacks", lambda *a, **k: [Poison()] + original(*a, **k))
+    code = main(["train", "local_cppn", "--data", str(small_npz), "--limit", "16",
+                 "--batch-size", "8", "--out", str(tmp_path / "run")])
+    err = capsys.readouterr().err
+    assert code == 1 and "sr-lib train: error: training diverged: loss became inf at batch 1" in err
+    assert "Traceback" not in err
