@@ -59,11 +59,12 @@ class LocalCPPN(keras.Model):
     """LR image (B, h, w, C) -> SR image at any size; ``call`` renders ``out_size``.
 
     ``features``/``blocks`` size the residual conv encoder, ``hidden``/``depth`` the coordinate
-    MLP shared by every output pixel.
+    MLP shared by every output pixel; ``unfold`` is the kernel size of the code projection (3:
+    every code sees its 3x3 neighbourhood, LIIF's feature unfolding).
     """
 
-    def __init__(self, channels=1, features=48, blocks=3, hidden=32, depth=3, out_size=28,
-                 unfold=1, **kwargs):
+    def __init__(self, channels=1, features=48, blocks=3, hidden=48, depth=3, out_size=28,
+                 unfold=3, **kwargs):
         super().__init__(**kwargs)
         self.channels, self.features, self.blocks = channels, features, blocks
         self.hidden, self.depth, self.out_size, self.unfold = hidden, depth, out_size, unfold
@@ -73,7 +74,7 @@ class LocalCPPN(keras.Model):
         for i, (a, b) in enumerate(self.body):
             a.name, b.name = f"block{i}_a", f"block{i}_b"  # noqa: B010 (stable weight names)
         # the MLP's first layer, split: codes are projected once per LR pixel, coordinates per query
-        # unfold=3 reads each code's 3x3 neighbourhood (LIIF's feature unfolding) at no per-query cost
+        # a k x k projection reads each code's neighbourhood once per LR pixel, not per query
         self.code_proj = layers.Conv2D(hidden, unfold, padding="same", name="code_proj")
         self.coord_proj = layers.Dense(hidden, use_bias=False, name="coord_proj")
         self.mlp = [layers.Dense(hidden, activation="relu", name=f"mlp{i}")
@@ -184,8 +185,8 @@ class LocalCPPN(keras.Model):
                 "out_size": self.out_size, "unfold": self.unfold}
 
 
-def build_local_cppn(channels=1, features=48, blocks=3, hidden=32, depth=3, out_size=28,
-                     unfold=1):
+def build_local_cppn(channels=1, features=48, blocks=3, hidden=48, depth=3, out_size=28,
+                     unfold=3):
     """A built :class:`LocalCPPN` (see the class for the parameters)."""
     model = LocalCPPN(channels, features, blocks, hidden, depth, out_size, unfold)
     model.build((None, None, None, channels))
