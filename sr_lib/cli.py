@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from sr_lib import recipes  # light: imports TensorFlow only when a run starts
+
 
 def _add_data_args(p):
     p.add_argument("--data", help="an .npz (keras MNIST layout), IDX directory or image folder "
@@ -97,8 +99,7 @@ def build_parser():
     cp.set_defaults(func=cmd_cppn)
 
     tr = sub.add_parser("train", help="train a model of the series into a resumable run folder")
-    tr.add_argument("model", choices=["local_cppn", "vae_gan", "cppn_gan"],
-                    help="which model to train")
+    tr.add_argument("model", choices=recipes.MODELS, help="which model to train")
     tr.add_argument("--lr-size", type=_lr_range, default=None,
                     help="LR size N, or a range LOW:HIGH drawn per batch (local_cppn default "
                          "7:26, vae_gan and cppn_gan 26)")
@@ -106,7 +107,7 @@ def build_parser():
     tr.add_argument("--batch-size", type=_positive, default=64)
     tr.add_argument("--seed", type=int, default=0)
     tr.add_argument("--limit", type=_positive, help="train on the first N training images")
-    tr.add_argument("--strategy", choices=["default", "mirrored", "multiworker"],
+    tr.add_argument("--strategy", choices=recipes.STRATEGIES,
                     default="default", help="tf.distribute strategy (multiworker reads TF_CONFIG)")
     tr.add_argument("--out", default=None, help="run folder (default runs/MODEL); rerunning the "
                                                 "same command resumes an interrupted run")
@@ -172,7 +173,7 @@ def cmd_cppn(args):
 
 
 def cmd_train(args):
-    from sr_lib import metrics, recipes, upscalers
+    from sr_lib import metrics, upscalers
     from sr_lib.data import load_mnist
     from sr_lib.pretrained import as_upscaler
 

@@ -222,6 +222,19 @@ def to_float(images):
     return tf.cast(images, tf.float32)
 
 
+def image_batch(images, expected, shape=None, channels=None):
+    """:func:`to_float` of a non-empty batch as numpy, checked against ``shape`` (H, W, C) or
+    ``channels``; any mismatch is a ``ValueError`` starting with ``expected``."""
+    try:
+        x = to_float(images).numpy()
+    except ValueError as exc:
+        raise ValueError(f"{expected}: {exc}") from None
+    if (0 in x.shape or (shape is not None and x.shape[1:] != tuple(shape))
+            or (channels is not None and x.shape[-1] != channels)):
+        raise ValueError(f"{expected}, got {x.shape}")
+    return x
+
+
 def degrade(hr, size):
     """The LR image of ``hr``: antialiased bicubic downsample to ``size``, clipped to [0, 1].
 

@@ -61,23 +61,16 @@ def fixed_size_upscaler(model, batch_size=1000):
 
     Raises ``ValueError`` when ``lr`` or ``size`` does not match what the model was built for.
     """
-    import numpy as np
-
-    from sr_lib.data import to_float
+    from sr_lib.data import image_batch
+    from sr_lib.rendering import size_pair
 
     lr_shape = tuple(model.input_shape[1:])
     hr_shape = tuple(model.output_shape[1:])
 
     def upscale(lr, size):
-        expected = f"{model.name} upscales uint8 or float LR images of shape {lr_shape} (batched)"
-        try:
-            lr = to_float(lr).numpy()  # uint8 is scaled to [0, 1]; (N, h, w) is N grey images
-        except ValueError as exc:
-            raise ValueError(f"{expected}: {exc}") from None
-        if lr.shape[1:] != lr_shape or len(lr) == 0:
-            raise ValueError(f"{expected}, got {lr.shape}")
-        size = (size, size) if isinstance(size, (int, np.integer)) else tuple(size)
-        if size != hr_shape[:2]:
+        lr = image_batch(lr, f"{model.name} upscales uint8 or float LR images of shape "
+                             f"{lr_shape} (batched)", shape=lr_shape)
+        if size_pair(size) != hr_shape[:2]:
             raise ValueError(f"{model.name} upscales {lr_shape[:2]} to {hr_shape[:2]} only, "
                              f"got size {size}")
         return model.predict(lr, batch_size=batch_size, verbose=0)

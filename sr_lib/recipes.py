@@ -100,7 +100,6 @@ def callbacks(out_dir, sample_inputs=None, sample_targets=None, monitor="val_los
     return cbs
 
 
-MODELS = ("local_cppn", "vae_gan", "cppn_gan")
 STRATEGIES = ("default", "mirrored", "multiworker")
 
 
@@ -167,15 +166,14 @@ def _build_cppn_gan(spec, steps, **model_kwargs):
     from sr_lib.models.cppn_gan import build_cppn_generator
 
     low = _fixed_lr_size(spec)
-    if spec["channels"] != 1:
-        raise ValueError("cppn_gan draws grayscale images; give grayscale data")
-    generator = build_cppn_generator((low, low, 1), out_size=spec["hr_size"], residual=True,
+    generator = build_cppn_generator((low, low, spec["channels"]), out_size=spec["hr_size"], residual=True,
                                      kl_weight=1.0, seed=spec["seed"], **model_kwargs)
     return _srgan(generator, spec)
 
 
 _BUILDERS = {"local_cppn": _build_local_cppn, "vae_gan": _build_vae_gan,
              "cppn_gan": _build_cppn_gan}
+MODELS = tuple(_BUILDERS)
 DEFAULT_LR_SIZES = {"local_cppn": range(7, 27), "vae_gan": 26, "cppn_gan": 26}
 
 

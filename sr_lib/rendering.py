@@ -70,6 +70,15 @@ def _pool(workers):
     return _POOLS[workers]
 
 
+def size_pair(size, name="size"):
+    """``N`` or ``(H, W)`` -> ``(H, W)`` of positive ints, else ``ValueError``."""
+    pair = (size, size) if isinstance(size, (int, np.integer)) else tuple(size)
+    if len(pair) != 2 or any(isinstance(s, bool) or not isinstance(s, (int, np.integer)) or s <= 0
+                             for s in pair):
+        raise ValueError(f"{name} must be a positive int or (height, width), got {size!r}")
+    return int(pair[0]), int(pair[1])
+
+
 def check_size(height, width, batch=1, max_pixels=MAX_PIXELS):
     """Raise ``ValueError`` unless ``height``/``width`` are positive ints within ``max_pixels``."""
     for name, n in (("height", height), ("width", width)):

@@ -172,12 +172,31 @@ def test_same_seed_same_weights(tmp_path, digits):
     assert not np.array_equal(a.get_weights()[0], c.get_weights()[0])
 
 
-MIRRORED = textwrap.dedent("""
+TWO_DEVICES = textwrap.dedent("""
     import json, sys
     import numpy as np, tensorflow as tf
     cpu = tf.config.list_physical_devices("CPU")[0]
     tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
     import keras
+
+    def compare(build, lr, hr, record):
+        # one epoch in batches of 8 on one device and mirrored over two; prints both records
+        out = {}
+        for name, strategy in (("single", tf.distribute.get_strategy()),
+                               ("mirrored", tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"]))):
+            keras.utils.set_random_seed(0)
+            with strategy.scope():
+                model = build()
+            ds = tf.data.Dataset.from_tensor_slices((lr, hr)).batch(8)
+            logs = model.fit(ds, epochs=1, verbose=0).history
+            out[name] = {"replicas": strategy.num_replicas_in_sync, **record(model, logs)}
+        print(json.dumps(out))
+
+    def total(weights):
+        return float(sum(np.abs(w).sum() for w in weights))
+""")
+
+MIRRORED = TWO_DEVICES + textwrap.dedent("""
     from keras import layers
     from sr_lib.layers import Resize
     from sr_lib.training import SRGAN
@@ -187,7 +206,7 @@ MIRRORED = textwrap.dedent("""
             self.add_loss(1e-2 * keras.ops.mean(keras.ops.sum(x ** 2, axis=(1, 2, 3))))
             return x
 
-    def networks():
+    def build():
         # deterministic stand-ins (no sampling noise, no dropout) with a layer loss like the KL,
         # so any difference comes from how train_step scales losses across replicas
         g = keras.Sequential([keras.Input((26, 26, 1)), Resize((28, 28)),
@@ -195,26 +214,16 @@ MIRRORED = textwrap.dedent("""
                               BatchMeanLoss(), layers.Conv2D(1, 3, padding="same")])
         d = keras.Sequential([keras.Input((28, 28, 1)), layers.Conv2D(4, 3, strides=2),
                               layers.Flatten(), layers.Dense(1)])
-        return g, d
+        gan = SRGAN(g, d)
+        gan.compile(keras.optimizers.SGD(0.5), keras.optimizers.SGD(0.5), adv_weight=0.1,
+                    kl_weight=float(sys.argv[1]))
+        return gan
 
-    rng = np.random.default_rng(0)
-    hr = rng.random((8, 28, 28, 1)).astype("float32")
-    lr = tf.image.resize(hr, (26, 26)).numpy()
-    out = {}
-    for name, strategy in (("single", tf.distribute.get_strategy()),
-                           ("mirrored", tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"]))):
-        keras.utils.set_random_seed(0)
-        with strategy.scope():
-            gan = SRGAN(*networks())
-            gan.compile(keras.optimizers.SGD(0.5), keras.optimizers.SGD(0.5), adv_weight=0.1,
-                        kl_weight=float(sys.argv[1]))
-        ds = tf.data.Dataset.from_tensor_slices((lr, hr)).batch(8)
-        logs = gan.fit(ds, epochs=1, verbose=0).history
-        out[name] = {"replicas": strategy.num_replicas_in_sync,
-                     **{k: float(v[0]) for k, v in logs.items()},
-                     "g_weights": float(sum(np.abs(w).sum() for w in gan.generator.get_weights())),
-                     "d_weights": float(sum(np.abs(w).sum() for w in gan.discriminator.get_weights()))}
-    print(json.dumps(out))
+    hr = np.random.default_rng(0).random((8, 28, 28, 1)).astype("float32")
+    compare(build, tf.image.resize(hr, (26, 26)).numpy(), hr,
+            lambda gan, logs: {**{k: float(v[0]) for k, v in logs.items()},
+                               "g_weights": total(gan.generator.get_weights()),
+                               "d_weights": total(gan.discriminator.get_weights())})
 """)
 
 
@@ -231,29 +240,18 @@ def test_mirrored_two_devices_match_single_device(kl_weight):
         assert out["mirrored"][key] == pytest.approx(out["single"][key], rel=1e-4, abs=1e-5), key
 
 
-MIRRORED_LOCAL_CPPN = textwrap.dedent("""
-    import json
-    import numpy as np, tensorflow as tf
-    cpu = tf.config.list_physical_devices("CPU")[0]
-    tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
-    import keras
+MIRRORED_LOCAL_CPPN = TWO_DEVICES + textwrap.dedent("""
     from sr_lib.models import build_local_cppn
 
-    rng = np.random.default_rng(0)
-    hr = rng.random((16, 28, 28, 1)).astype("float32")
-    lr = tf.image.resize(hr, (14, 14)).numpy()
-    out = {}
-    for name, strategy in (("single", tf.distribute.get_strategy()),
-                           ("mirrored", tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"]))):
-        keras.utils.set_random_seed(0)
-        with strategy.scope():
-            model = build_local_cppn(features=8, blocks=1, hidden=8, depth=2)
-            model.compile(keras.optimizers.SGD(0.5), loss="mae")
-        ds = tf.data.Dataset.from_tensor_slices((lr, hr)).batch(8)
-        logs = model.fit(ds, epochs=1, verbose=0).history
-        out[name] = {"replicas": strategy.num_replicas_in_sync, "loss": float(logs["loss"][0]),
-                     "weights": float(sum(np.abs(w).sum() for w in model.get_weights()))}
-    print(json.dumps(out))
+    def build():
+        model = build_local_cppn(features=8, blocks=1, hidden=8, depth=2)
+        model.compile(keras.optimizers.SGD(0.5), loss="mae")
+        return model
+
+    hr = np.random.default_rng(0).random((16, 28, 28, 1)).astype("float32")
+    compare(build, tf.image.resize(hr, (14, 14)).numpy(), hr,
+            lambda model, logs: {"loss": float(logs["loss"][0]),
+                                 "weights": total(model.get_weights())})
 """)
 
 

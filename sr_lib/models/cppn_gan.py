@@ -24,18 +24,10 @@ import tensorflow as tf
 from keras import ops
 
 from sr_lib.coords import grid
-from sr_lib.data import to_float
+from sr_lib.data import image_batch
 from sr_lib.models.cppn import build_cppn
 from sr_lib.models.vae_gan import build_encoder
-from sr_lib.rendering import DEFAULT_CHUNK, check_size, render
-
-
-def _size_pair(size, name="size"):
-    pair = (size, size) if isinstance(size, (int, np.integer)) else tuple(size)
-    if len(pair) != 2 or any(isinstance(s, bool) or not isinstance(s, (int, np.integer)) or s <= 0
-                             for s in pair):
-        raise ValueError(f"{name} must be a positive int or (height, width), got {size!r}")
-    return int(pair[0]), int(pair[1])
+from sr_lib.rendering import DEFAULT_CHUNK, check_size, render, size_pair
 
 
 @keras.saving.register_keras_serializable(package="sr_lib")
@@ -53,7 +45,7 @@ class CPPNGenerator(keras.Model):
                  kl_weight=1.0, seed=None, **kwargs):
         super().__init__(**kwargs)
         self.lr_shape = tuple(int(s) for s in lr_shape)
-        self.out_size = _size_pair(out_size, "out_size")
+        self.out_size = size_pair(out_size, "out_size")
         if self.lr_shape[-1] != 1:
             raise ValueError(f"the CPPN draws grayscale images; lr_shape must have 1 channel, "
                              f"got {lr_shape!r}")
@@ -100,7 +92,7 @@ class CPPNGenerator(keras.Model):
         :func:`sr_lib.rendering.render` (chunked, bounded memory); at ``out_size`` this equals
         ``call`` at inference.
         """
-        height, width = _size_pair(size)
+        height, width = size_pair(size)
         lr = self._check_lr(lr)
         check_size(height, width, len(lr))
         z = self.encode(lr)
@@ -117,22 +109,15 @@ class CPPNGenerator(keras.Model):
         ``size`` (latent-only decoding, no bicubic skip): ``(steps, H, W, 1)``."""
         if not isinstance(steps, int) or steps < 2:
             raise ValueError(f"steps must be an int >= 2, got {steps!r}")
-        height, width = _size_pair(size)
+        height, width = size_pair(size)
         za, zb = self.encode(np.stack([np.asarray(lr_a), np.asarray(lr_b)]))
         t = np.linspace(0.0, 1.0, steps, dtype=np.float32)[:, None]
         return render(self.cppn, (1 - t) * za + t * zb, height, width)
 
     def _check_lr(self, lr):
-        """``lr`` as float32 in [0, 1] (uint8 is scaled; (N, h, w) is N grey images)."""
-        expected = (f"{self.name} takes uint8 or float LR images shaped (batch, "
-                    f"{self.lr_shape[0]}, {self.lr_shape[1]}, {self.lr_shape[2]})")
-        try:
-            lr = to_float(lr).numpy()
-        except ValueError as exc:
-            raise ValueError(f"{expected}: {exc}") from None
-        if lr.shape[1:] != self.lr_shape or len(lr) == 0:
-            raise ValueError(f"{expected}, got {lr.shape}")
-        return lr
+        return image_batch(lr, f"{self.name} takes uint8 or float LR images shaped (batch, "
+                               f"{self.lr_shape[0]}, {self.lr_shape[1]}, {self.lr_shape[2]})",
+                           shape=self.lr_shape)
 
     def compute_output_shape(self, input_shape):
         return (input_shape[0], *self.out_size, 1)

@@ -18,8 +18,8 @@ import tensorflow as tf
 from keras import layers, ops
 
 from sr_lib.coords import grid
-from sr_lib.data import to_float
-from sr_lib.rendering import MIN_CHUNK, chunk_coords, check_size
+from sr_lib.data import image_batch
+from sr_lib.rendering import MIN_CHUNK, check_size, chunk_coords, size_pair
 
 DEFAULT_CHUNK = 2**15
 
@@ -123,7 +123,7 @@ class LocalCPPN(keras.Model):
         grouping nor chunking changes the result.
         """
         lr = self._check_lr(lr)
-        height, width = (size, size) if isinstance(size, int) else tuple(size)
+        height, width = size_pair(size)
         check_size(height, width)
         n = height * width
         out = np.empty((len(lr), n, self.channels), np.float32)
@@ -159,16 +159,8 @@ class LocalCPPN(keras.Model):
         return fns[name]
 
     def _check_lr(self, lr):
-        """``lr`` as float32 in [0, 1] (uint8 is scaled; (N, h, w) is N grey images)."""
-        expected = f"lr must be a batch of uint8 or float images shaped (batch, height, width, " \
-                   f"{self.channels})"
-        try:
-            lr = to_float(lr).numpy()
-        except ValueError as exc:
-            raise ValueError(f"{expected}: {exc}") from None
-        if lr.shape[-1] != self.channels or 0 in lr.shape:
-            raise ValueError(f"{expected}, got {lr.shape}")
-        return lr
+        return image_batch(lr, "lr must be a batch of uint8 or float images shaped (batch, "
+                               f"height, width, {self.channels})", channels=self.channels)
 
     def call(self, lr, training=None):
         codes = self.encode(lr)
