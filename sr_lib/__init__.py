@@ -1,23 +1,35 @@
 """sr_lib: super-resolution with VAE-GANs and CPPNs, in Keras 3.
 
-``import sr_lib`` is light; the names below load their modules (and TensorFlow) on first use.
-TensorFlow's C++ logs are silenced unless ``TF_CPP_MIN_LOG_LEVEL`` is already set.
+    import sr_lib
+    sr = sr_lib.upscale(lr_images, 28)                      # the bundled local CPPN
+    rows = sr_lib.evaluate(["bicubic", "local_cppn"], hr_images, lr_sizes=[14, 7])
+    model, history, seconds = sr_lib.train("local_cppn", "runs/mine", x_train=hr_images)
+
+``import sr_lib`` is light and changes nothing in your process (no environment variables, no
+seeds); the names below load their modules, and TensorFlow, on first use.
 """
 
 import importlib
-import os
-
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 __version__ = "0.1.0"
 
 # public name -> module that defines it
 _EXPORTS = {
+    # upscaling: the one contract
+    "upscale": "sr_lib.upscalers", "get_upscaler": "sr_lib.upscalers",
+    "Upscaler": "sr_lib.upscalers", "INTERPOLATIONS": "sr_lib.upscalers",
     "load_pretrained": "sr_lib.pretrained",
-    "degrade": "sr_lib.data",
-    "load_mnist": "sr_lib.data",
-    "evaluate": "sr_lib.metrics",
-    "render": "sr_lib.rendering",
+    # data and measurement
+    "load_mnist": "sr_lib.data", "degrade": "sr_lib.data", "pairs": "sr_lib.data",
+    "evaluate": "sr_lib.metrics", "format_table": "sr_lib.metrics", "psnr": "sr_lib.metrics",
+    "ssim": "sr_lib.metrics",
+    # models
+    "build_cppn": "sr_lib.models", "build_local_cppn": "sr_lib.models",
+    "build_vae_gan_generator": "sr_lib.models", "build_cppn_gan_generator": "sr_lib.models",
+    "build_encoder": "sr_lib.models", "build_decoder": "sr_lib.models",
+    "build_discriminator": "sr_lib.models", "Sampling": "sr_lib.layers",
+    # training and rendering
+    "train": "sr_lib.recipes", "SRGAN": "sr_lib.training", "render": "sr_lib.rendering",
 }
 __all__ = sorted(_EXPORTS) + ["__version__"]
 
@@ -26,3 +38,7 @@ def __getattr__(name):
     if name in _EXPORTS:
         return getattr(importlib.import_module(_EXPORTS[name]), name)
     raise AttributeError(f"module 'sr_lib' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_EXPORTS))

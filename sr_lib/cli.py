@@ -1,11 +1,15 @@
-"""The ``sr-lib`` command line: ``sr-lib evaluate ...``, ``sr-lib cppn ...`` (see ``sr-lib --help``)."""
+"""The ``sr-lib`` command line: upscale, evaluate, train and render CPPN art (``sr-lib --help``).
+
+Sizes are ``--size N`` or ``--size H W`` (height first) in every command."""
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from sr_lib import recipes  # light: imports TensorFlow only when a run starts
+from sr_lib.pretrained import DESCRIPTIONS
 
 
 def _add_data_args(p):
@@ -21,19 +25,6 @@ def _positive(text):
     return value
 
 
-def _size(text):
-    """``N`` (square) or ``WIDTHxHEIGHT`` -> (width, height)."""
-    try:
-        values = [int(part) for part in text.lower().split("x")]
-    except ValueError:
-        values = []
-    if len(values) == 1:
-        values *= 2
-    if len(values) != 2 or min(values) <= 0:
-        raise argparse.ArgumentTypeError(f"expected N or WIDTHxHEIGHT (positive ints), got {text!r}")
-    return tuple(values)
-
-
 def _lr_range(text):
     """``N`` -> N, ``LOW:HIGH`` -> range(LOW, HIGH + 1)."""
     try:
@@ -45,7 +36,7 @@ def _lr_range(text):
     return parts[0] if len(parts) == 1 else range(parts[0], parts[1] + 1)
 
 
-def _height_width(text):
+def _size(text):
     """``N`` -> (N, N); ``HxW`` -> (H, W) (``--size H W`` arrives joined as ``HxW``)."""
     try:
         values = [int(part) for part in text.lower().split("x")]
@@ -57,10 +48,8 @@ def _height_width(text):
 
 
 def _join_height_width(argv):
-    """``upscale ... --size H W`` -> ``--size HxW``, so that ``--size N IN OUT`` still parses."""
+    """``--size H W`` -> ``--size HxW``, so that ``--size N IN OUT`` still parses."""
     argv = list(argv)
-    if argv[:1] != ["upscale"]:
-        return argv
     for i, token in enumerate(argv[:-2]):
         if token == "--size" and argv[i + 1].isdigit() and argv[i + 2].isdigit():
             return argv[:i + 1] + [f"{argv[i + 1]}x{argv[i + 2]}"] + argv[i + 3:]
@@ -73,7 +62,7 @@ def build_parser():
 
     ev = sub.add_parser("evaluate", help="PSNR/SSIM/speed table of upscalers on the test split")
     ev.add_argument("--methods", nargs="+", default=["nearest", "bilinear", "bicubic", "lanczos3"],
-                    help="upscalers to measure (interpolations or bundled models)")
+                    help="upscalers to measure: interpolations, bundled models or .keras files")
     ev.add_argument("--lr-sizes", nargs="+", type=_positive, default=[26, 14, 7])
     ev.add_argument("--limit", type=_positive, help="use only the first N test images")
     ev.add_argument("--batch-size", type=_positive, default=1000)
@@ -82,7 +71,8 @@ def build_parser():
     ev.set_defaults(func=cmd_evaluate)
 
     cp = sub.add_parser("cppn", help="render a random CPPN at any size (PNG, or a latent-walk GIF)")
-    cp.add_argument("--size", type=_size, help="N or WIDTHxHEIGHT (default 512, 256 with --gif)")
+    cp.add_argument("--size", type=_size, metavar="N | H W",
+                    help="output size: N (square) or H W (default 512, 256 with --gif)")
     cp.add_argument("--channels", type=int, choices=(1, 3), default=1, help="1 grey, 3 RGB")
     cp.add_argument("--seed", type=int, default=0, help="seeds the weights and the latents")
     cp.add_argument("--latent-dim", type=_positive, default=8)
@@ -103,36 +93,43 @@ def build_parser():
     tr.add_argument("--lr-size", type=_lr_range, default=None,
                     help="LR size N, or a range LOW:HIGH drawn per batch (local_cppn default "
                          "7:26, vae_gan and cppn_gan 26)")
-    tr.add_argument("--epochs", type=_positive, default=8)
-    tr.add_argument("--batch-size", type=_positive, default=64)
+    tr.add_argument("--epochs", type=_positive, help="default: the recipe's (local_cppn 7, "
+                                                     "vae_gan 3, cppn_gan 1)")
+    tr.add_argument("--batch-size", type=_positive, help="default: the recipe's")
+    tr.add_argument("--latent-only", action="store_true",
+                    help="GANs: decode from the latent alone (no bicubic skip)")
+    tr.add_argument("--no-adv", action="store_true", help="GANs: no adversarial loss")
     tr.add_argument("--seed", type=int, default=0)
     tr.add_argument("--limit", type=_positive, help="train on the first N training images")
     tr.add_argument("--strategy", choices=recipes.STRATEGIES,
                     default="default", help="tf.distribute strategy (multiworker reads TF_CONFIG)")
-    tr.add_argument("--out", default=None, help="run folder (default runs/MODEL); rerunning the "
-                                                "same command resumes an interrupted run")
+    tr.add_argument("--out", default=None, help="run folder (default runs/MODEL[-latent]"
+                                                "[-no-adv]); rerunning the same command resumes")
     _add_data_args(tr)
     tr.set_defaults(func=cmd_train)
 
+    models = "; ".join(f"{k}: {v}" for k, v in DESCRIPTIONS.items())
     up = sub.add_parser("upscale", help="upscale one grayscale image (default: the local CPPN)")
     up.add_argument("input", help="input PNG/JPEG (RGB is converted to grayscale)")
     up.add_argument("output", help="output image (format from the extension)")
     up.add_argument("--model", default="local_cppn",
-                    help="bundled model: local_cppn (any size, default), vae_gan (26x26 -> 28x28)")
+                    help=f"a bundled model ({models}), an interpolation or a .keras file "
+                         "(what sr-lib train writes)")
     how = up.add_mutually_exclusive_group()
     how.add_argument("--scale", type=float, help="output size = scale x input size (default 4 "
                                                  "for local_cppn; fixed-size models: their own)")
-    how.add_argument("--size", type=_height_width, metavar="N | H W",
+    how.add_argument("--size", type=_size, metavar="N | H W",
                      help="output size: N (square) or H W")
     up.set_defaults(func=cmd_upscale)
     return parser
 
 
 def cmd_evaluate(args):
-    from sr_lib import metrics, upscalers
+    from sr_lib import metrics
     from sr_lib.data import load_mnist
+    from sr_lib.upscalers import get_upscaler
 
-    methods = {name: upscalers.get(name) for name in args.methods}
+    methods = {name: get_upscaler(name) for name in args.methods}
     _, (x_test, _) = load_mnist(args.data, hr_size=args.hr_size)
     if args.limit:
         x_test = x_test[:args.limit]
@@ -146,16 +143,15 @@ def cmd_cppn(args):
     import math
     from pathlib import Path
 
-    from sr_lib import rendering, walk
+    from sr_lib import plots, rendering, walk
+    from sr_lib.coords import check_pixels
     from sr_lib.models import build_cppn
 
-    width, height = args.size or ((256, 256) if args.gif else (512, 512))
-    batch = args.frames if args.gif else 1
-    rendering.check_size(height, width, batch)  # before anything is built or allocated
+    height, width = args.size or ((256, 256) if args.gif else (512, 512))
+    check_pixels((height, width), args.frames if args.gif else 1)  # before anything is built
     if args.gif and args.keyframes < 2:
         raise ValueError("--keyframes must be >= 2 for a walk")
     out = Path(args.out or ("cppn.gif" if args.gif else "cppn.png"))
-    out.parent.mkdir(parents=True, exist_ok=True)
     model = build_cppn(args.latent_dim, channels=args.channels, hidden=args.hidden,
                        depth=args.depth, activation=args.activation, scale=args.scale,
                        seed=args.seed)
@@ -163,33 +159,38 @@ def cmd_cppn(args):
     if args.gif:
         keys = walk.random_latents(args.keyframes, args.latent_dim, seed=args.seed)
         zs = walk.loop(keys, math.ceil(args.frames / args.keyframes))[:args.frames]
-        frames = walk.render_frames(model, zs, height, width, progress=progress)
-        walk.save_gif(frames, out, fps=args.fps)
+        frames = rendering.render(model, zs, (height, width), dtype="uint8", progress=progress)
+        plots.save_gif(frames, out, fps=args.fps)
     else:
         z = walk.random_latents(1, args.latent_dim, seed=args.seed)[0]
-        image = rendering.render(model, z, height, width, dtype="uint8", progress=progress)
-        rendering.save_image(image, out)
-    print(f"wrote {out} ({width}x{height}, {args.channels} channel(s))")
+        image = rendering.render(model, z, (height, width), dtype="uint8", progress=progress)
+        plots.save_image(image, out)
+    print(f"wrote {out} ({height}x{width}, {args.channels} channel(s))")
 
 
 def cmd_train(args):
-    from sr_lib import metrics, upscalers
+    from sr_lib import metrics
     from sr_lib.data import load_mnist
-    from sr_lib.pretrained import as_upscaler
 
+    variant = {}
+    if args.latent_only:
+        variant["residual"] = False
+    if args.no_adv:
+        variant["adv_weight"] = 0.0
+    if variant and args.model == "local_cppn":
+        raise ValueError("--latent-only and --no-adv choose GAN variants (vae_gan, cppn_gan)")
     (x_train, _), (x_test, _) = load_mnist(args.data, hr_size=args.hr_size)
     if args.limit:
         x_train = x_train[:args.limit]
-    out = args.out or f"runs/{args.model}"
+    out = args.out or recipes.default_run_dir(args.model, **variant)
     model, history, wall = recipes.train(
-        args.model, out, x_train=x_train, x_val=x_test[:1000], epochs=args.epochs,
-        batch_size=args.batch_size, lr_sizes=args.lr_size, seed=args.seed,
-        strategy=args.strategy, verbose=1)
+        args.model, out, x_train=x_train, epochs=args.epochs, batch_size=args.batch_size,
+        lr_sizes=args.lr_size, seed=args.seed, strategy=args.strategy, verbose=1, **variant)
     print(f"{args.model}: {len(history.get('epoch', []))} epochs, {wall:.0f} s of training; "
           f"best model at {out}/model.keras")
     low, high = recipes.read_spec(out)["lr_sizes"]
-    rows = metrics.evaluate({args.model: as_upscaler(model), "bicubic": upscalers.get("bicubic")},
-                            x_test, sorted({low, high}))
+    rows = metrics.evaluate({args.model: model, "bicubic": "bicubic"}, x_test,
+                            sorted({low, high}))
     print(metrics.format_table(rows))
     metrics.save_table(rows, out)
 
@@ -198,8 +199,8 @@ def cmd_upscale(args):
     import numpy as np
     from PIL import Image, UnidentifiedImageError
 
-    from sr_lib.pretrained import load_upscaler
-    from sr_lib.rendering import save_image
+    from sr_lib.plots import save_image
+    from sr_lib.upscalers import get_upscaler
 
     try:
         with Image.open(args.input) as im:
@@ -209,24 +210,19 @@ def cmd_upscale(args):
         raise ValueError(f"{args.input}: not a readable image ({exc})") from exc
     if image.mode not in ("L", "1", "I", "I;16", "F"):
         print(f"note: {args.input} is {image.mode}; converting it to grayscale", file=sys.stderr)
-    lr = np.asarray(image.convert("L"), np.float32)[None, ..., None] / 255.0
-    upscale = load_upscaler(args.model)
-    if args.size:
-        size = args.size
-    elif args.scale is None and hasattr(upscale, "hr_shape"):
-        size = upscale.hr_shape[:2]  # a fixed-size model: its own output size
-    else:
-        scale = 4.0 if args.scale is None else args.scale
-        if scale <= 0:
-            raise ValueError(f"--scale must be positive, got {scale}")
-        size = (max(1, round(image.height * scale)), max(1, round(image.width * scale)))
-    sr = np.asarray(upscale(lr, size))[0]
+    lr = np.asarray(image.convert("L"))
+    upscale = get_upscaler(args.model)
+    scale = 4.0 if args.size is None and args.scale is None and upscale.hr_size is None \
+        else args.scale
+    height, width = upscale.output_size(lr.shape, args.size, scale)
+    sr = upscale(lr, (height, width), progress=height * width >= 1_000_000)
     save_image(sr, args.output)
-    print(f"wrote {args.output} ({size[1]}x{size[0]} from {image.width}x{image.height}, "
+    print(f"wrote {args.output} ({sr.shape[0]}x{sr.shape[1]} from {image.height}x{image.width}, "
           f"model {args.model})")
 
 
 def main(argv=None):
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # the CLI's own process: quiet TF logs
     args = build_parser().parse_args(_join_height_width(sys.argv[1:] if argv is None else argv))
     try:
         args.func(args)

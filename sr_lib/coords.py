@@ -1,6 +1,8 @@
-"""Coordinate grids for CPPNs.
+"""Geometry: the one size parser, the pixel limit, and coordinate grids for CPPNs.
 
-Convention (pixel centres): pixel column ``i`` of a ``width``-wide image sits at
+Sizes are ``(height, width)`` everywhere in Python; an int ``N`` means ``(N, N)``.
+
+Coordinates (pixel centres): pixel column ``i`` of a ``width``-wide image sits at
 ``x_i = scale * (-1 + (2i + 1) / width)``, row ``j`` at ``y_j = scale * (-1 + (2j + 1) / height)``,
 and ``r = sqrt(x^2 + y^2)``. Every grid therefore samples the same continuous square
 ``[-scale, scale]^2`` at its pixel centres: a 28x28 grid and a 100x100 grid are two samplings of
@@ -11,6 +13,36 @@ from __future__ import annotations
 
 import numpy as np
 
+MAX_PIXELS = 2**28  # 16384 x 16384 (batch included): larger outputs must be asked for explicitly
+
+
+def size_pair(size, name="size", max_side=None):
+    """``N`` or ``(H, W)`` -> ``(H, W)`` of positive Python ints, else a one-line ``ValueError``.
+
+    Accepts Python and NumPy integers (not bools, floats or strings); ``max_side`` bounds each side.
+    """
+    def is_int(v):
+        return isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_))
+
+    pair = (size, size) if is_int(size) else tuple(size) if isinstance(
+        size, (tuple, list, np.ndarray)) else ()
+    if len(pair) != 2 or not all(is_int(s) and s > 0 for s in pair):
+        raise ValueError(f"{name} must be a positive int or (height, width), got {size!r}")
+    height, width = int(pair[0]), int(pair[1])
+    if max_side is not None and max(height, width) > max_side:
+        raise ValueError(f"{name} {(height, width)} is larger than the limit of {max_side} a side")
+    return height, width
+
+
+def check_pixels(size, batch=1, max_pixels=MAX_PIXELS):
+    """Raise ``ValueError`` when ``batch`` images of ``size`` exceed ``max_pixels`` in all."""
+    height, width = size_pair(size)
+    total = int(batch) * height * width
+    if total > max_pixels:
+        raise ValueError(f"{height}x{width} (x{batch}) = {total:,} pixels is more than the limit "
+                         f"of {max_pixels:,} (max_pixels); ask for less")
+    return height, width
+
 
 def axis(n, scale=1.0):
     """Pixel-centre positions of ``n`` pixels along one axis of ``[-scale, scale]``."""
@@ -19,9 +51,16 @@ def axis(n, scale=1.0):
 
 def grid(height, width, scale=1.0):
     """(height*width, 3) float32 rows (x, y, r), row-major (y outer, x inner)."""
-    for name, n in (("height", height), ("width", width)):
-        if not isinstance(n, (int, np.integer)) or n <= 0:
-            raise ValueError(f"{name} must be a positive int, got {n!r}")
+    height, width = size_pair((height, width))
     x, y = np.meshgrid(axis(width, scale), axis(height, scale))
     r = np.sqrt(x * x + y * y)
     return np.stack([x, y, r], axis=-1).reshape(-1, 3)
+
+
+def image_shape(shape, name="shape"):
+    """``(height, width, channels)`` of positive ints, else a one-line ``ValueError``."""
+    if not isinstance(shape, (tuple, list)) or len(shape) != 3:
+        raise ValueError(f"{name} must be (height, width, channels), got {shape!r}")
+    height, width = size_pair(tuple(shape[:2]), name)
+    channels = size_pair(shape[2], f"{name} channels")[0]
+    return height, width, channels

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
+from sr_lib.coords import size_pair
+
 MNIST_SHA256 = "06af5dfe73b70e3bc1c36439982b18a8d76803db9b544f6fdf838a37fbb01b64"
 REPO_MNIST = Path(__file__).resolve().parent.parent / "data" / "mnist.npz"
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp"}
@@ -167,7 +169,7 @@ def _load_image_folder(folder, *, hr_size, fit, test_fraction, seed):
                             "hr_size (the CLI's --hr-size) to resize or crop them to one size")
         width, height = sizes.pop()
     else:
-        height, width = _pair(hr_size, "hr_size")
+        height, width = size_pair(hr_size, "hr_size")
     arrays = [np.asarray(_fit_image(im.convert(mode), (width, height), fit)) for im in images]
     x = np.stack(arrays).astype(np.uint8)
     subdirs = sorted({p.parent for p in files})
@@ -194,18 +196,6 @@ def _fit_image(im, size, fit):
 # --------------------------------------------------------------------------------------------
 # Degradation and pipelines
 # --------------------------------------------------------------------------------------------
-def _pair(size, name):
-    if isinstance(size, (int, np.integer)):
-        size = (int(size), int(size))
-    try:
-        height, width = (int(s) for s in size)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be an int or (height, width), got {size!r}") from None
-    if not (0 < height <= MAX_LR_SIZE and 0 < width <= MAX_LR_SIZE):
-        raise ValueError(f"{name} must be between 1 and {MAX_LR_SIZE}, got {(height, width)}")
-    return height, width
-
-
 def to_float(images):
     """uint8 (N, H, W[, C]) or float images -> float32 (N, H, W, C) in [0, 1]."""
     import tensorflow as tf
@@ -222,19 +212,6 @@ def to_float(images):
     return tf.cast(images, tf.float32)
 
 
-def image_batch(images, expected, shape=None, channels=None):
-    """:func:`to_float` of a non-empty batch as numpy, checked against ``shape`` (H, W, C) or
-    ``channels``; any mismatch is a ``ValueError`` starting with ``expected``."""
-    try:
-        x = to_float(images).numpy()
-    except ValueError as exc:
-        raise ValueError(f"{expected}: {exc}") from None
-    if (0 in x.shape or (shape is not None and x.shape[1:] != tuple(shape))
-            or (channels is not None and x.shape[-1] != channels)):
-        raise ValueError(f"{expected}, got {x.shape}")
-    return x
-
-
 def degrade(hr, size):
     """The LR image of ``hr``: antialiased bicubic downsample to ``size``, clipped to [0, 1].
 
@@ -242,7 +219,7 @@ def degrade(hr, size):
     array is always N grayscale images; pass one image as ``x[None]``). The result is float32
     (N, h, w, C).
     """
-    height, width = _pair(size, "size")
+    height, width = size_pair(size, "size", MAX_LR_SIZE)
     x = to_float(hr)
     if x.shape[1] == 0 or x.shape[2] == 0:
         raise ValueError(f"cannot degrade empty images of shape {tuple(x.shape)}")
@@ -278,7 +255,7 @@ def pairs(hr, lr_size, *, batch_size=64, shuffle=True, seed=0, repeat=False):
     ds = ds.batch(batch_size)
 
     if isinstance(lr_size, range):
-        sizes = [_pair(s, "lr_size")[0] for s in lr_size]
+        sizes = [size_pair(s, "lr_size", MAX_LR_SIZE)[0] for s in lr_size]
         if not sizes:
             raise ValueError("lr_size range is empty")
         choices = tf.constant(sizes, tf.int32)
@@ -289,7 +266,7 @@ def pairs(hr, lr_size, *, batch_size=64, shuffle=True, seed=0, repeat=False):
             s = choices[tf.cast(r % len(sizes), tf.int32)]
             return _downsample(batch, tf.stack([s, s])), batch
     else:
-        height, width = _pair(lr_size, "lr_size")
+        height, width = size_pair(lr_size, "lr_size", MAX_LR_SIZE)
 
         def make(batch):
             return degrade(batch, (height, width)), batch

@@ -1,4 +1,5 @@
-"""Plotting: pixel-exact image grids (PNG) and labelled comparison figures."""
+"""Images out: saving (PNG/JPEG/GIF, written atomically), pixel-exact grids, labelled figures and
+inline previews."""
 
 from __future__ import annotations
 
@@ -6,6 +7,55 @@ import io
 from pathlib import Path
 
 import numpy as np
+
+
+def to_uint8(image):
+    """Float [0, 1] -> uint8 0..255 (uint8 input is returned unchanged)."""
+    image = np.asarray(image)
+    if image.dtype == np.uint8:
+        return image
+    return np.round(np.clip(image, 0.0, 1.0) * 255.0).astype(np.uint8)
+
+
+def _save_atomic(im, path, **kwargs):
+    """Save a PIL image to a temporary file beside ``path``, then rename it into place, so an
+    interrupted save never leaves a truncated file (format from ``path``'s extension)."""
+    from PIL import Image
+
+    path = Path(path)
+    fmt = Image.registered_extensions().get(path.suffix.lower())
+    if fmt is None:
+        raise ValueError(f"{path}: unknown image extension {path.suffix!r} (use .png, .jpg, ...)")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        im.save(tmp, format=fmt, **kwargs)
+        tmp.replace(path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path
+
+
+def save_image(image, path):
+    """Write an ``(H, W)`` or ``(H, W, 1 or 3)`` float [0, 1] or uint8 image."""
+    from PIL import Image
+
+    image = to_uint8(image)
+    if image.ndim == 3 and image.shape[-1] == 1:
+        image = image[..., 0]
+    return _save_atomic(Image.fromarray(image), path)
+
+
+def save_gif(frames, path, fps=20):
+    """Write ``(n, H, W, 1 or 3)`` frames (uint8 or float [0, 1]) as a looping animated GIF."""
+    from PIL import Image
+
+    frames = to_uint8(frames)
+    if frames.ndim != 4 or frames.shape[-1] not in (1, 3) or len(frames) == 0:
+        raise ValueError(f"frames must be (n, H, W, 1 or 3), got {frames.shape}")
+    images = [Image.fromarray(f[..., 0] if f.shape[-1] == 1 else f) for f in frames]
+    return _save_atomic(images[0], path, save_all=True, append_images=images[1:],
+                        duration=round(1000 / fps), loop=0)
 
 
 def _images(images):
@@ -53,10 +103,7 @@ def save_grid(images, path, ncols=None, scale=1, pad=1):
     im = Image.fromarray(np.round(grid * 255).astype(np.uint8), mode="L")
     if scale > 1:
         im = im.resize((im.width * scale, im.height * scale), Image.NEAREST)
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    im.save(path)
-    return path
+    return _save_atomic(im, path)
 
 
 def _pad_to(x, h, w):
@@ -148,3 +195,37 @@ def image_table(rows, col_titles=None, size=1.6, title=None):
         fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     return fig
+
+
+def show_images(images, titles=None, cols=None, inches=3.0, pixels=400, normalize=False):
+    """Display images in a row (or ``cols`` per row), each downsampled to at most ``pixels``.
+
+    Big renders are previewed small so notebooks stay light; small ones are drawn with visible
+    pixels. ``normalize`` stretches each image's own range to [0, 1] (e.g. coordinate channels).
+    """
+    import matplotlib.pyplot as plt
+    from PIL import Image
+
+    images = list(images)
+    cols = cols or len(images)
+    rows = -(-len(images) // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(inches * cols, inches * rows), squeeze=False)
+    for i, ax in enumerate(axes.flat):
+        ax.axis("off")
+        if i >= len(images):
+            continue
+        image = np.asarray(images[i], dtype=None)
+        if normalize:
+            image = (image - image.min()) / max(float(image.max() - image.min()), 1e-12)
+        image = to_uint8(image)
+        image = image[..., 0] if image.ndim == 3 and image.shape[-1] == 1 else image
+        if max(image.shape[:2]) > pixels:
+            h, w = image.shape[:2]
+            factor = pixels / max(h, w)
+            image = np.asarray(Image.fromarray(image).resize(
+                (max(1, round(w * factor)), max(1, round(h * factor))), Image.LANCZOS))
+        ax.imshow(image, cmap="gray", vmin=0, vmax=255, interpolation="nearest")
+        if titles:
+            ax.set_title(titles[i], fontsize=10)
+    fig.tight_layout()
+    show(fig, dpi=72)

@@ -1,4 +1,8 @@
-"""Bundled weights under ``models/``, loadable by name."""
+"""Model files: the bundled weights under ``models/`` by name, or any ``.keras`` file by path.
+
+Use :func:`sr_lib.get_upscaler` / :func:`sr_lib.upscale` to run them; this module only finds and
+loads files.
+"""
 
 from __future__ import annotations
 
@@ -6,75 +10,41 @@ from pathlib import Path
 
 MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
 
-# name -> file under models/; filled in as the notebooks' full runs land.
-PRETRAINED: dict[str, str] = {"vae_gan": "vae_gan.keras", "local_cppn": "local_cppn.keras",
-                              "cppn_gan": "cppn_gan.keras"}
+# What each bundled model was trained on and what it takes (shown by `sr-lib upscale --help`).
+DESCRIPTIONS = {
+    "local_cppn": "notebook 04, MNIST digits: any grayscale input, any scale",
+    "vae_gan": "notebook 01, MNIST digits: 26x26 grayscale -> 28x28",
+    "cppn_gan": "notebook 03, MNIST digits: 26x26 grayscale -> any size",
+}
 
-# name -> factory(model) -> upscaler f(lr, size); see register_upscaler.
-UPSCALER_WRAPPERS: dict = {}
 
-
-def load_pretrained(name):
-    """Load the bundled ``.keras`` model called ``name``."""
-    import keras
-
-    import sr_lib.models  # noqa: F401  (registers every custom layer and model)
-
-    if name not in PRETRAINED:
-        raise ValueError(f"no bundled model {name!r}; available: {sorted(PRETRAINED) or 'none yet'}")
-    path = MODELS_DIR / PRETRAINED[name]
-    if not path.exists():
-        raise FileNotFoundError(f"{path}: bundled weights for {name!r} are missing from this install")
-    return keras.saving.load_model(path)
+def bundled():
+    """Names of the bundled models present in this install."""
+    return sorted(p.stem for p in MODELS_DIR.glob("*.keras"))
 
 
 def is_bundled(name):
     """True if the weights of the bundled model ``name`` are present."""
-    return name in PRETRAINED and (MODELS_DIR / PRETRAINED[name]).exists()
+    return name in bundled()
 
 
-def register_upscaler(name, factory):
-    """Register ``factory(model) -> f(lr, size)``, the wrapper :func:`load_upscaler` uses for the
-    bundled model ``name`` (models without one get :func:`fixed_size_upscaler`)."""
-    UPSCALER_WRAPPERS[name] = factory
+def model_path(name_or_path):
+    """The file of a bundled model's name, or an existing ``.keras`` path, else ``ValueError``."""
+    path = Path(name_or_path).expanduser()
+    if str(name_or_path) in bundled():
+        return MODELS_DIR / f"{name_or_path}.keras"
+    if path.suffix == ".keras" and path.is_file():
+        return path
+    if path.suffix == ".keras":
+        raise ValueError(f"{path}: no such model file")
+    raise ValueError(f"unknown model {str(name_or_path)!r}: not a bundled model "
+                     f"({', '.join(bundled()) or 'none installed'}) nor a .keras file")
 
 
-def load_upscaler(name):
-    """The bundled model ``name`` as an upscaler ``f(lr, size)``: its registered wrapper, its own
-    ``upscale(lr, size)`` method if it has one (any-size models), else :func:`fixed_size_upscaler`."""
-    model = load_pretrained(name)
-    if name in UPSCALER_WRAPPERS:
-        return UPSCALER_WRAPPERS[name](model)
-    return as_upscaler(model)
+def load_pretrained(name_or_path):
+    """Load a bundled model by name (``"local_cppn"``, ...) or a ``.keras`` file by path."""
+    import keras
 
+    import sr_lib.models  # noqa: F401  (registers every custom layer and model)
 
-def as_upscaler(model):
-    """Any model as ``f(lr, size)``: its own ``upscale`` method (any-size models), else
-    :func:`fixed_size_upscaler`."""
-    if callable(getattr(model, "upscale", None)):
-        return model.upscale
-    return fixed_size_upscaler(model)
-
-
-def fixed_size_upscaler(model, batch_size=1000):
-    """Wrap a Keras model with fixed input and output image shapes as ``f(lr, size)``.
-
-    Raises ``ValueError`` when ``lr`` or ``size`` does not match what the model was built for.
-    """
-    from sr_lib.data import image_batch
-    from sr_lib.rendering import size_pair
-
-    lr_shape = tuple(model.input_shape[1:])
-    hr_shape = tuple(model.output_shape[1:])
-
-    def upscale(lr, size):
-        lr = image_batch(lr, f"{model.name} upscales uint8 or float LR images of shape "
-                             f"{lr_shape} (batched)", shape=lr_shape)
-        if size_pair(size) != hr_shape[:2]:
-            raise ValueError(f"{model.name} upscales {lr_shape[:2]} to {hr_shape[:2]} only, "
-                             f"got size {size}")
-        return model.predict(lr, batch_size=batch_size, verbose=0)
-
-    upscale.__name__ = model.name
-    upscale.lr_shape, upscale.hr_shape = lr_shape, hr_shape
-    return upscale
+    return keras.saving.load_model(model_path(name_or_path))

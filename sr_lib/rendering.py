@@ -1,12 +1,16 @@
-"""Render a CPPN (or any ``(coords, z) -> values`` model) at any resolution, in bounded memory.
+"""The one chunked rendering engine: any output size in bounded memory.
 
-The image is computed in chunks of ``chunk`` pixels. Each chunk's coordinates are generated
-from its pixel indices inside a ``tf.function`` (the full ``(H*W, 3)`` grid is never built), and
-the function has one fixed chunk shape, so it is traced once per model, chunk size and batch
-size, never per image size or per call (an image smaller than a chunk uses the next power of
-two). Pixels are independent, so a chunked render equals an unchunked one exactly; chunks are at
-least ``MIN_CHUNK`` pixels (the last one padded) because XLA switches to differently-rounding
-kernels for very small matrix products.
+:func:`render_chunks` computes an image of ``height x width`` pixels (for a batch) ``count``
+pixels at a time through a step function that generates each chunk's coordinates from its pixel
+indices (:func:`chunk_coords`; the full ``(H*W, 3)`` grid is never built). ``count`` is one fixed
+shape per call, so a compiled step is traced once per model, chunk size and batch size, never per
+image size (small images and unchunked renders use the next power of two). Pixels are
+independent, so a chunked render equals an unchunked one exactly; chunks are at least ``MIN_CHUNK`` pixels (the
+last one padded) and a power of two: XLA's CPU kernels round differently for tiny and ragged
+matrix products.
+
+Both decoders of the series use it: :func:`render` for a CPPN ``(coords, z) -> values`` and
+:meth:`sr_lib.models.LocalCPPN.upscale` for the local-latent CPPN.
 """
 
 from __future__ import annotations
@@ -18,11 +22,37 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import tensorflow as tf
 
-MAX_PIXELS = 2**28  # 16384 x 16384: larger renders must be asked for explicitly
-DEFAULT_CHUNK = 2**15
+from sr_lib.coords import MAX_PIXELS, check_pixels, size_pair
+
+DEFAULT_CHUNK = 2**15  # output pixels per step, summed over the batch
 MIN_CHUNK = 1024  # pixels per image per step
 
-_RENDERERS = weakref.WeakKeyDictionary()  # model -> its tf.function
+_RENDERERS = weakref.WeakKeyDictionary()  # CPPN model -> its compiled render step
+_POOL = {}
+
+
+def usable_cores():
+    """The CPU cores this process may run on (``os.sched_getaffinity``), not the machine's."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - macOS, Windows
+        return os.cpu_count() or 1
+
+
+def release_threads():
+    """Shut down the render thread pool (it is re-created on demand)."""
+    pool = _POOL.pop("pool", None)
+    if pool is not None:
+        pool.shutdown(wait=True)
+
+
+def _pool(workers):
+    """One long-lived pool (threads made per render would grow TF's memory render after render)."""
+    pool = _POOL.get("pool")
+    if pool is None or pool._max_workers != workers:
+        release_threads()
+        pool = _POOL["pool"] = ThreadPoolExecutor(workers, thread_name_prefix="sr_lib-render")
+    return pool
 
 
 def chunk_coords(start, count, height, width):
@@ -43,8 +73,55 @@ def chunk_coords(start, count, height, width):
     return tf.stack([x, y, tf.sqrt(x * x + y * y)], axis=-1)
 
 
-def _renderer(model):
-    """The model's render step ``(start, z, height, width, count, uint8) -> (batch, count, C)``."""
+def chunk_size(n, batch, chunk=DEFAULT_CHUNK):
+    """Pixels per image per step for ``batch`` images of ``n`` pixels (``chunk=None``: all)."""
+    if chunk is not None and (isinstance(chunk, bool) or not isinstance(chunk, (int, np.integer))
+                              or chunk <= 0):
+        raise ValueError(f"chunk must be a positive int or None, got {chunk!r}")
+    whole = 1 << (n - 1).bit_length()  # all pixels, padded to a power of two like every chunk
+    count = whole if chunk is None else min(1 << max(int(chunk) // batch, 1).bit_length() - 1, whole)
+    return max(count, MIN_CHUNK)
+
+
+def render_chunks(step, batch, size, channels, *, chunk=DEFAULT_CHUNK, dtype="float32",
+                  progress=False, workers=1):
+    """Run ``step(start, count) -> (batch, count, channels)`` over every chunk of ``size``.
+
+    ``start`` is an int64 tensor, ``count`` a Python int fixed for the whole call. ``workers > 1``
+    computes chunks in a shared thread pool (worth it for XLA steps, which use one core each).
+    Returns a ``(batch, height, width, channels)`` numpy array of ``dtype``.
+    """
+    height, width = size_pair(size)
+    n = height * width
+    count = chunk_size(n, batch, chunk)
+    out = np.empty((batch, n, channels), dtype=dtype)
+
+    def run(start):  # one chunk, written into its slice of the output
+        values = step(tf.constant(start, tf.int64), count)
+        stop = min(start + count, n)
+        out[:, start:stop] = np.asarray(values)[:, :stop - start]
+
+    starts = range(0, n, count)
+    bar = None
+    if progress:
+        import keras
+        bar = keras.utils.Progbar(len(starts), unit_name="chunk")
+    run(0)  # compiles if needed, before threads share the step
+    done = iter(range(2, len(starts) + 1))
+    if bar is not None:
+        bar.update(1)
+    workers = min(workers, len(starts) - 1)
+    results = (_pool(workers).map(run, starts[1:]) if workers > 1
+               else (run(s) for s in starts[1:]))
+    for _ in results:
+        i = next(done)
+        if bar is not None:
+            bar.update(i)
+    return out.reshape(batch, height, width, channels)
+
+
+def _cppn_step(model):
+    """The CPPN's compiled step ``(start, z, height, width, count, uint8) -> (batch, count, C)``."""
     fn = _RENDERERS.get(model)
     if fn is None:
         @tf.function(jit_compile=True)
@@ -60,39 +137,9 @@ def _renderer(model):
     return fn
 
 
-_POOLS = {}
-
-
-def _pool(workers):
-    """A shared thread pool (new threads per render would grow memory render after render)."""
-    if workers not in _POOLS:
-        _POOLS[workers] = ThreadPoolExecutor(workers, thread_name_prefix="sr_lib-render")
-    return _POOLS[workers]
-
-
-def size_pair(size, name="size"):
-    """``N`` or ``(H, W)`` -> ``(H, W)`` of positive ints, else ``ValueError``."""
-    pair = (size, size) if isinstance(size, (int, np.integer)) else tuple(size)
-    if len(pair) != 2 or any(isinstance(s, bool) or not isinstance(s, (int, np.integer)) or s <= 0
-                             for s in pair):
-        raise ValueError(f"{name} must be a positive int or (height, width), got {size!r}")
-    return int(pair[0]), int(pair[1])
-
-
-def check_size(height, width, batch=1, max_pixels=MAX_PIXELS):
-    """Raise ``ValueError`` unless ``height``/``width`` are positive ints within ``max_pixels``."""
-    for name, n in (("height", height), ("width", width)):
-        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n <= 0:
-            raise ValueError(f"{name} must be a positive int, got {n!r}")
-    total = int(batch) * int(height) * int(width)
-    if total > max_pixels:
-        raise ValueError(f"{height}x{width} (x{batch}) = {total:,} pixels is more than the "
-                         f"limit of {max_pixels:,} (max_pixels); render smaller")
-
-
-def render(model, z, height, width, chunk=DEFAULT_CHUNK, dtype="float32", progress=False,
+def render(model, z, size, chunk=DEFAULT_CHUNK, dtype="float32", progress=False,
            max_pixels=MAX_PIXELS, workers=None):
-    """Render ``model`` for latent(s) ``z`` at ``height x width``.
+    """Render the CPPN ``model`` for latent(s) ``z`` at ``size`` (``N`` or ``(H, W)``).
 
     Args:
         model: a ``(coords, z) -> (batch, pixels, channels)`` model, e.g. ``build_cppn(...)``.
@@ -102,7 +149,7 @@ def render(model, z, height, width, chunk=DEFAULT_CHUNK, dtype="float32", progre
         dtype: ``"float32"`` (values in [0, 1]) or ``"uint8"`` (0..255).
         progress: show a ``keras.utils.Progbar`` over the chunks.
         max_pixels: refuse renders of more pixels (batch included) than this.
-        workers: chunks computed in parallel threads (default: one per CPU core).
+        workers: chunks computed in parallel threads (default: the cores this process may use).
 
     Returns:
         ``(height, width, channels)``, or ``(batch, height, width, channels)`` for a batch of z.
@@ -116,101 +163,14 @@ def render(model, z, height, width, chunk=DEFAULT_CHUNK, dtype="float32", progre
                          f"got {np.shape(z)}")
     if dtype not in ("float32", "uint8"):
         raise ValueError(f"dtype must be 'float32' or 'uint8', got {dtype!r}")
-    check_size(height, width, len(z), max_pixels)
-    if chunk is not None and (isinstance(chunk, bool) or not isinstance(chunk, (int, np.integer))
-                              or chunk <= 0):
-        raise ValueError(f"chunk must be a positive int or None, got {chunk!r}")
-    if workers is not None and (not isinstance(workers, int) or workers <= 0):
+    height, width = check_pixels(size, len(z), max_pixels)
+    chunk_size(1, 1, chunk)  # validates chunk before anything is compiled
+    if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int)
+                                or workers <= 0):
         raise ValueError(f"workers must be a positive int or None, got {workers!r}")
-
-    batch, n = len(z), height * width
-    if chunk is None:
-        count = n
-    else:  # small images: the next power of two, so a few shapes serve every size
-        count = min(int(chunk) // batch, 1 << (n - 1).bit_length())
-    count = max(count, MIN_CHUNK)  # pixels per image per step
-    channels = model.outputs[0].shape[-1]
-    out = np.empty((batch, n, channels), dtype=dtype)
-    fn = _renderer(model)
+    fn = _cppn_step(model)
     z_t, h_t, w_t = tf.constant(z), tf.constant(height, tf.int64), tf.constant(width, tf.int64)
-
-    def step(start):  # compute one chunk and write it into its slice of the output
-        values = fn(tf.constant(start, tf.int64), z_t, h_t, w_t, count, dtype == "uint8")
-        stop = min(start + count, n)
-        out[:, start:stop] = values.numpy()[:, :stop - start]
-
-    starts = range(0, n, count)
-    bar = None
-    if progress:
-        import keras
-        bar = keras.utils.Progbar(len(starts), unit_name="chunk")
-    step(0)  # compiles if needed, before threads share the function
-    if bar is not None:
-        bar.update(1)
-    workers = min(workers or os.cpu_count() or 1, len(starts) - 1)
-    if workers <= 1:
-        for i, start in enumerate(starts[1:], start=2):
-            step(start)
-            if bar is not None:
-                bar.update(i)
-    else:  # XLA runs each chunk on one core: spread chunks over long-lived threads
-        for i, _ in enumerate(_pool(workers).map(step, starts[1:]), start=2):
-            if bar is not None:
-                bar.update(i)
-    out = out.reshape(batch, height, width, channels)
+    out = render_chunks(lambda start, count: fn(start, z_t, h_t, w_t, count, dtype == "uint8"),
+                        len(z), (height, width), model.outputs[0].shape[-1], chunk=chunk,
+                        dtype=dtype, progress=progress, workers=workers or usable_cores())
     return out[0] if single else out
-
-
-def to_uint8(image):
-    """Float [0, 1] -> uint8 0..255 (uint8 input is returned unchanged)."""
-    image = np.asarray(image)
-    if image.dtype == np.uint8:
-        return image
-    return np.round(np.clip(image, 0.0, 1.0) * 255.0).astype(np.uint8)
-
-
-def save_image(image, path):
-    """Write an ``(H, W, 1 or 3)`` float [0, 1] or uint8 image (PNG, JPEG, ... by extension)."""
-    from PIL import Image
-
-    image = to_uint8(image)
-    if image.ndim == 3 and image.shape[-1] == 1:
-        image = image[..., 0]
-    Image.fromarray(image).save(path)
-    return path
-
-
-def show_images(images, titles=None, cols=None, inches=3.0, pixels=400, normalize=False):
-    """Display images in a row (or ``cols`` per row), each downsampled to at most ``pixels``.
-
-    Big renders are previewed small so notebooks stay light; small ones are drawn with visible
-    pixels. ``normalize`` stretches each image's own range to [0, 1] (e.g. coordinate channels).
-    """
-    import matplotlib.pyplot as plt
-    from PIL import Image
-
-    from sr_lib.plots import show
-
-    images = list(images)
-    cols = cols or len(images)
-    rows = -(-len(images) // cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(inches * cols, inches * rows), squeeze=False)
-    for i, ax in enumerate(axes.flat):
-        ax.axis("off")
-        if i >= len(images):
-            continue
-        image = np.asarray(images[i], dtype=None)
-        if normalize:
-            image = (image - image.min()) / max(float(image.max() - image.min()), 1e-12)
-        image = to_uint8(image)
-        image = image[..., 0] if image.ndim == 3 and image.shape[-1] == 1 else image
-        if max(image.shape[:2]) > pixels:
-            h, w = image.shape[:2]
-            factor = pixels / max(h, w)
-            image = np.asarray(Image.fromarray(image).resize(
-                (max(1, round(w * factor)), max(1, round(h * factor))), Image.LANCZOS))
-        ax.imshow(image, cmap="gray", vmin=0, vmax=255, interpolation="nearest")
-        if titles:
-            ax.set_title(titles[i], fontsize=10)
-    fig.tight_layout()
-    show(fig, dpi=72)

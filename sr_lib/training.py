@@ -10,8 +10,6 @@ from ``generator.losses``, which replicas tracing in parallel threads would over
 from __future__ import annotations
 
 import math
-import time
-import warnings
 from pathlib import Path
 
 import keras
@@ -26,7 +24,8 @@ class SRGAN(keras.Model):
     ``D(image) -> logit``; trains on ``(x, hr)`` batches.
 
     Generator loss: ``recon_weight * MSE(G(x), hr) + adv_weight * BCE(D(G(x)), real)
-    + kl_weight * sum(G.losses)`` (e.g. the KL of a :class:`sr_lib.layers.Sampling`).
+    + sum(G's layer losses)`` (e.g. the KL of a :class:`sr_lib.layers.Sampling`, weighted by
+    that layer's own ``kl_weight``: the one KL knob).
     Discriminator loss: ``BCE(D(hr), real) + BCE(D(G(x)), fake)``. The discriminator is trained
     even when ``adv_weight=0``, so its losses stay comparable across runs.
     """
@@ -40,9 +39,8 @@ class SRGAN(keras.Model):
         self.built = generator.built and discriminator.built
 
     def compile(self, g_optimizer=None, d_optimizer=None, recon_weight=1.0, adv_weight=1e-3,
-                kl_weight=1.0, **kwargs):
-        for name, value in (("recon_weight", recon_weight), ("adv_weight", adv_weight),
-                            ("kl_weight", kl_weight)):
+                **kwargs):
+        for name, value in (("recon_weight", recon_weight), ("adv_weight", adv_weight)):
             if value < 0:
                 raise ValueError(f"{name} must be >= 0, got {value}")
         self.g_optimizer = g_optimizer or keras.optimizers.Adam(1e-3, beta_1=0.5)
@@ -54,7 +52,6 @@ class SRGAN(keras.Model):
         self.d_optimizer.build(self.discriminator.trainable_variables)
         self.recon_weight = float(recon_weight)
         self.adv_weight = float(adv_weight)
-        self.kl_weight = float(kl_weight)
 
     @property
     def metrics(self):
@@ -88,11 +85,11 @@ class SRGAN(keras.Model):
         adv = self._bce(adv_logits, real=True)
         g_loss = (self.recon_weight * tf.nn.compute_average_loss(recon)
                   + self.adv_weight * tf.nn.compute_average_loss(adv)
-                  + self.kl_weight * tf.nn.scale_regularization_loss(kl))
+                  + tf.nn.scale_regularization_loss(kl))
         means = {"recon": tf.reduce_mean(recon), "adv": tf.reduce_mean(adv), "kl": kl,
                  "psnr": tf.reduce_mean(tf.image.psnr(sr, hr, max_val=1.0))}
         means["g_loss"] = (self.recon_weight * means["recon"] + self.adv_weight * means["adv"]
-                           + self.kl_weight * kl)
+                           + kl)
         return g_loss, means
 
     def _d_loss(self, hr, sr, training):
@@ -218,19 +215,3 @@ class BestUpscaler(keras.callbacks.Callback):
             tmp = self.path.with_suffix(".tmp.keras")
             network.save(tmp)
             tmp.replace(self.path)  # atomic: a crash never leaves a half-written model
-
-
-def train_srgan(generator, discriminator, dataset, *, epochs, adv_weight=1e-3, kl_weight=1.0,
-                recon_weight=1.0, g_lr=1e-3, d_lr=1e-4, callbacks=(), verbose=2):
-    """Compile an :class:`SRGAN` with Adam optimizers and fit it on ``dataset``.
-
-    Returns ``(gan, history, wall_seconds)``.
-    """
-    gan = SRGAN(generator, discriminator, name=f"srgan_{generator.name}")
-    gan.compile(keras.optimizers.Adam(g_lr, beta_1=0.5), keras.optimizers.Adam(d_lr, beta_1=0.5),
-                recon_weight=recon_weight, adv_weight=adv_weight, kl_weight=kl_weight)
-    start = time.perf_counter()
-    with warnings.catch_warnings():  # Keras warns that a tf.data input ignores fit's shuffle
-        warnings.filterwarnings("ignore", message=".*shuffle=True.*")
-        history = gan.fit(dataset, epochs=epochs, callbacks=list(callbacks), verbose=verbose)
-    return gan, history, time.perf_counter() - start

@@ -1,43 +1,175 @@
-"""Upscalers: anything that maps a batch of LR images to a requested HR size.
+"""The one upscaler contract: interpolations, bundled models and your own ``.keras`` files alike.
 
-An upscaler is a callable ``f(lr, size) -> sr`` where ``lr`` is float32 (N, h, w, C) in [0, 1],
-``size`` is (H, W) and ``sr`` is float32 (N, H, W, C) in [0, 1]. The interpolation baselines
-below and every trained model in sr_lib follow this contract, so :func:`sr_lib.metrics.evaluate`
-measures them all the same way.
+>>> up = sr_lib.get_upscaler("bicubic")            # or "local_cppn", "runs/x/model.keras", a model
+>>> sr = up(images, 28)                            # or up(images, (56, 28)), up(images, scale=2)
+
+Input rules (the same for every upscaler): ``images`` is uint8 (0..255) or float (0..1), either
+one image ``(H, W)`` / ``(H, W, C)`` or a batch ``(N, H, W, C)``; the output size is an int, an
+``(H, W)`` pair or ``scale=`` times the input size (fixed-size models default to their own).
+Output: a float32 numpy array in [0, 1] of the input's form (one image in, one image out).
+Sizes, channels and values are checked before any model runs, each with a one-line ValueError.
+
+:func:`sr_lib.metrics.evaluate` measures any of these, and any callable ``f(lr, (H, W))``.
 """
 
 from __future__ import annotations
 
+import math
+from pathlib import Path
+
+import numpy as np
+
+from sr_lib.coords import check_pixels, size_pair
+
 INTERPOLATIONS = ("nearest", "bilinear", "bicubic", "lanczos3")
+
+
+def as_batch(images, channels=None, name="images"):
+    """``images`` under the input rules above -> ``(float32 (N, H, W, C) in [0, 1], form)``.
+
+    ``form`` is ``"batch"``, ``"hwc"`` or ``"hw"``: what :meth:`Upscaler.__call__` gives back.
+    """
+    x = np.asarray(images)
+    form = {2: "hw", 3: "hwc", 4: "batch"}.get(x.ndim)
+    if form is None or 0 in x.shape:
+        raise ValueError(f"{name} must be one image (H, W) or (H, W, C), or a batch "
+                         f"(N, H, W, C), got shape {x.shape}")
+    if form == "hwc" and x.shape[-1] not in (1, 3):
+        raise ValueError(f"{name} of shape {x.shape} reads as one image with {x.shape[-1]} "
+                         "channels; pass a batch of grayscale images as (N, H, W, 1)")
+    if x.dtype == np.uint8:
+        x = x.astype(np.float32) / 255.0
+    elif x.dtype.kind == "f":
+        x = x.astype(np.float32)
+        if not np.isfinite(x).all():
+            raise ValueError(f"{name} contain NaN or infinite values")
+        low, high = float(x.min()), float(x.max())
+        if low < -0.25 or high > 1.25:
+            raise ValueError(f"float {name} must lie in [0, 1], got values in [{low:g}, {high:g}] "
+                             "(divide by 255, or pass uint8)")
+    else:
+        raise ValueError(f"{name} must be uint8 or float, got {x.dtype}")
+    x = x[None, ..., None] if form == "hw" else x[None] if form == "hwc" else x
+    if channels is not None and x.shape[-1] != channels:
+        raise ValueError(f"{name} have {x.shape[-1]} channel(s); this upscaler takes {channels}")
+    return x, form
+
+
+class Upscaler:
+    """An upscaler: ``up(images, size=None, *, scale=None, progress=False) -> numpy``.
+
+    ``fn(lr, (H, W), progress)`` does the work on a checked float32 batch. ``lr_size`` /
+    ``hr_size`` are the fixed input / output sizes of fixed-size models (``None``: any);
+    ``channels`` the channels it takes (``None``: any). Batches run ``batch_size`` at a time.
+    """
+
+    def __init__(self, fn, name, *, lr_size=None, hr_size=None, channels=None, batch_size=256):
+        self.fn, self.name, self.channels, self.batch_size = fn, name, channels, batch_size
+        self.lr_size = None if lr_size is None else size_pair(lr_size, "lr_size")
+        self.hr_size = None if hr_size is None else size_pair(hr_size, "hr_size")
+
+    def __repr__(self):
+        fixed = f", {self.lr_size} -> {self.hr_size}" if self.hr_size else ""
+        return f"Upscaler({self.name!r}{fixed})"
+
+    def output_size(self, input_size, size=None, scale=None):
+        """The ``(H, W)`` this upscaler produces from ``input_size`` for ``size`` or ``scale``."""
+        if size is not None and scale is not None:
+            raise ValueError("give size or scale, not both")
+        if size is not None:
+            out = size_pair(size)
+        elif scale is not None:
+            if isinstance(scale, bool) or not isinstance(scale, (int, float, np.number)) \
+                    or not math.isfinite(scale) or scale <= 0:
+                raise ValueError(f"scale must be a positive finite number, got {scale!r}")
+            out = tuple(max(1, round(s * float(scale))) for s in input_size)
+        elif self.hr_size is not None:
+            out = self.hr_size
+        else:
+            raise ValueError(f"{self.name} needs an output size or a scale")
+        if self.hr_size is not None and out != self.hr_size:
+            raise ValueError(f"{self.name} upscales {self.lr_size} to {self.hr_size} only, "
+                             f"asked for {out}")
+        return out
+
+    def __call__(self, images, size=None, *, scale=None, progress=False):
+        x, form = as_batch(images, self.channels)
+        if self.lr_size is not None and x.shape[1:3] != self.lr_size:
+            raise ValueError(f"{self.name} takes {self.lr_size[0]}x{self.lr_size[1]} inputs, "
+                             f"got {x.shape[1]}x{x.shape[2]}")
+        out_size = check_pixels(self.output_size(x.shape[1:3], size, scale), len(x))
+        out = np.concatenate([np.asarray(self.fn(x[i:i + self.batch_size], out_size, progress),
+                                         np.float32)
+                              for i in range(0, len(x), self.batch_size)])
+        return out if form == "batch" else out[0] if form == "hwc" else out[0, ..., 0]
 
 
 def interpolation(method):
     """The ``tf.image.resize`` upscaler for ``method`` (one of :data:`INTERPOLATIONS`)."""
-    import tensorflow as tf
-
     if method not in INTERPOLATIONS:
         raise ValueError(f"unknown interpolation {method!r}; choose from {INTERPOLATIONS}")
 
-    def upscale(lr, size):
-        return tf.clip_by_value(tf.image.resize(lr, size, method=method), 0.0, 1.0)
+    def fn(lr, size, progress):
+        import tensorflow as tf
 
-    upscale.__name__ = method
-    return upscale
+        return tf.clip_by_value(tf.image.resize(lr, size, method=method), 0.0, 1.0).numpy()
 
-
-def get(name):
-    """An upscaler by name: an interpolation, or a bundled model (see :func:`sr_lib.load_pretrained`)."""
-    if name in INTERPOLATIONS:
-        return interpolation(name)
-    from sr_lib.pretrained import PRETRAINED, load_upscaler
-
-    if name in PRETRAINED:
-        return load_upscaler(name)
-    raise ValueError(f"unknown method {name!r}; choose from {available()}")
+    return Upscaler(fn, method, batch_size=10_000)
 
 
-def available():
-    """Names :func:`get` accepts."""
-    from sr_lib.pretrained import PRETRAINED
+def from_model(model, name=None):
+    """A Keras model as an :class:`Upscaler`: any-size models (those with ``upscale(lr, size)``,
+    e.g. :class:`~sr_lib.models.LocalCPPN`) render any size, others map their fixed input
+    shape to their fixed output shape."""
+    name = name or model.name
+    if callable(getattr(model, "upscale", None)):
+        lr_shape = getattr(model, "lr_shape", None)  # the CPPN-GAN's encoder has one input size
+        return Upscaler(lambda lr, size, progress: model.upscale(lr, size, progress=progress),
+                        name, lr_size=None if lr_shape is None else lr_shape[:2],
+                        channels=lr_shape[-1] if lr_shape else model.channels)
+    if len(model.inputs) != 1 or len(model.input_shape) != 4 or len(model.output_shape) != 4:
+        raise ValueError(f"{name} is not an image-to-image model (input {model.input_shape}, "
+                         f"output {model.output_shape})")
+    return Upscaler(lambda lr, size, progress: model.predict(lr, batch_size=256, verbose=0),
+                    name, lr_size=model.input_shape[1:3], hr_size=model.output_shape[1:3],
+                    channels=model.input_shape[-1], batch_size=10_000)
 
-    return list(INTERPOLATIONS) + sorted(PRETRAINED)
+
+_LOADED = {}  # (resolved path, mtime) -> Upscaler, so repeated upscale() calls load once
+
+
+def get_upscaler(model="local_cppn"):
+    """An :class:`Upscaler` from an interpolation name, a bundled model's name, a ``.keras`` path
+    (what ``sr-lib train`` writes), a Keras model, an :class:`Upscaler` or a callable
+    ``f(lr, (H, W))``."""
+    if isinstance(model, Upscaler):
+        return model
+    if isinstance(model, str) and model in INTERPOLATIONS:
+        return interpolation(model)
+    if isinstance(model, (str, Path)):
+        from sr_lib.pretrained import load_pretrained, model_path
+
+        path = model_path(model)
+        key = (str(path.resolve()), path.stat().st_mtime_ns)
+        if key not in _LOADED:
+            _LOADED.clear()  # keep one loaded model, not every model ever asked for
+            _LOADED[key] = from_model(load_pretrained(path), name=str(model))
+        return _LOADED[key]
+    import keras
+
+    if isinstance(model, keras.Model):
+        return from_model(model)
+    if callable(model):
+        return Upscaler(lambda lr, size, progress: model(lr, size),
+                        getattr(model, "__name__", type(model).__name__))
+    raise ValueError(f"cannot make an upscaler from {model!r}; give an interpolation "
+                     f"{INTERPOLATIONS}, a bundled model name, a .keras path or a model")
+
+
+def upscale(images, size=None, *, scale=None, model="local_cppn", progress=False):
+    """Upscale ``images`` to ``size`` (int or ``(H, W)``) or by ``scale`` with ``model``.
+
+    ``model`` is anything :func:`get_upscaler` takes (default: the bundled local CPPN, trained on
+    MNIST digits). Returns float32 numpy in [0, 1], one image for one image, a batch for a batch.
+    """
+    return get_upscaler(model)(images, size, scale=scale, progress=progress)

@@ -1,10 +1,10 @@
-"""Latent walks: paths through z-space, rendered as frames and saved as an animated GIF."""
+"""Latent walks: random latents and paths through z-space (render them with
+:func:`sr_lib.render`, save them with :func:`sr_lib.plots.save_gif`). The one latent
+interpolation of the series: CPPN art (notebook 02) and encoder latents (notebook 03) alike."""
 
 from __future__ import annotations
 
 import numpy as np
-
-from sr_lib.rendering import render, to_uint8
 
 
 def random_latents(n, latent_dim, seed=None):
@@ -47,31 +47,3 @@ def loop(zs, steps_per_leg, method="slerp"):
     legs = [interpolate(a, b, steps_per_leg, method, endpoint=False)
             for a, b in zip(zs, np.roll(zs, -1, axis=0))]
     return np.concatenate(legs)
-
-
-def render_frames(model, zs, height, width=None, progress=False, **render_kwargs):
-    """uint8 frames ``(n, height, width, channels)``, one per latent, rendered one at a time."""
-    width = height if width is None else width
-    bar = None
-    if progress:
-        import keras
-        bar = keras.utils.Progbar(len(zs), unit_name="frame")
-    frames = []
-    for i, z in enumerate(zs):
-        frames.append(render(model, z, height, width, dtype="uint8", **render_kwargs))
-        if bar is not None:
-            bar.update(i + 1)
-    return np.stack(frames)
-
-
-def save_gif(frames, path, fps=20):
-    """Write ``(n, H, W, 1 or 3)`` frames (uint8 or float [0, 1]) as a looping animated GIF."""
-    from PIL import Image
-
-    frames = to_uint8(frames)
-    if frames.ndim != 4 or frames.shape[-1] not in (1, 3) or len(frames) == 0:
-        raise ValueError(f"frames must be (n, H, W, 1 or 3), got {frames.shape}")
-    images = [Image.fromarray(f[..., 0] if f.shape[-1] == 1 else f) for f in frames]
-    images[0].save(path, save_all=True, append_images=images[1:], duration=round(1000 / fps),
-                   loop=0)
-    return path

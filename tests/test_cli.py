@@ -20,7 +20,7 @@ def test_evaluate_prints_and_writes_table(tmp_path, capsys):
 def test_evaluate_unknown_method_is_a_clear_error(capsys):
     assert main(["evaluate", "--methods", "magic", "--limit", "5"]) == 2
     err = capsys.readouterr().err
-    assert "sr-lib evaluate: error: unknown method 'magic'" in err and "Traceback" not in err
+    assert "sr-lib evaluate: error: unknown model 'magic'" in err and "Traceback" not in err
 
 
 def test_evaluate_bad_data_path(tmp_path, capsys):
@@ -79,9 +79,10 @@ def test_upscale_converts_rgb_with_a_notice(tmp_path, capsys, tiny_local_cppn):
 @pytest.mark.parametrize("argv, message", [
     (["missing.png", "o.png"], "missing.png: not a readable image"),
     (["notimage.png", "o.png"], "notimage.png: not a readable image"),
-    (["in.png", "o.png", "--scale", "-1"], "--scale must be positive"),
+    (["in.png", "o.png", "--scale", "-1"], "scale must be a positive finite number"),
     (["in.png", "o.png", "--size", "100000", "100000"], "pixels is more than the limit"),
-    (["in.png", "o.png", "--model", "magic"], "no bundled model 'magic'"),
+    (["in.png", "o.png", "--model", "magic"], "unknown model 'magic'"),
+    (["in.png", "o.png", "--model", "gone.keras"], "gone.keras: no such model file"),
 ])
 def test_upscale_bad_input_is_one_clear_line(tmp_path, capsys, monkeypatch, tiny_local_cppn,
                                              argv, message):
@@ -94,6 +95,22 @@ def test_upscale_bad_input_is_one_clear_line(tmp_path, capsys, monkeypatch, tiny
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err
     assert not (tmp_path / "o.png").exists()
+
+
+def test_model_by_path_as_sr_lib_train_writes_it(tmp_path, capsys, tiny_local_cppn):
+    """--model takes a .keras path (a run folder's model.keras) as well as a bundled name."""
+    from PIL import Image
+
+    run = tmp_path / "runs" / "mine"
+    run.mkdir(parents=True)
+    (tiny_local_cppn / "local_cppn.keras").rename(run / "model.keras")
+    Image.new("L", (6, 5), 30).save(tmp_path / "in.png")
+    assert main(["upscale", "--model", str(run / "model.keras"), "--scale", "3",
+                 str(tmp_path / "in.png"), str(tmp_path / "out.png")]) == 0
+    assert Image.open(tmp_path / "out.png").size == (18, 15)
+    assert main(["evaluate", "--methods", str(run / "model.keras"), "bicubic", "--limit", "4",
+                 "--lr-sizes", "7", "--out", str(tmp_path / "ev")]) == 0
+    assert str(run / "model.keras") in capsys.readouterr().out
 
 
 def test_is_bundled(tiny_local_cppn):

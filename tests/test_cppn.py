@@ -11,7 +11,8 @@ from sr_lib import walk
 from sr_lib.cli import main
 from sr_lib.coords import grid
 from sr_lib.models import build_cppn
-from sr_lib.rendering import chunk_coords, render, to_uint8
+from sr_lib.plots import save_gif, to_uint8
+from sr_lib.rendering import chunk_coords, render
 
 LATENT = 4
 
@@ -52,7 +53,7 @@ def test_keras_round_trip(tmp_path, activation):
     model = build_cppn(LATENT, channels=3, hidden=8, depth=2, activation=activation, seed=1)
     model.save(tmp_path / "cppn.keras")
     loaded = keras.saving.load_model(tmp_path / "cppn.keras")
-    assert np.array_equal(render(loaded, z_of(0), 9, 11), render(model, z_of(0), 9, 11))
+    assert np.array_equal(render(loaded, z_of(0), (9, 11)), render(model, z_of(0), (9, 11)))
     assert loaded.get_layer("mix").get_config()["scale"] == 8.0
 
 
@@ -70,52 +71,52 @@ def test_chunk_coords_match_grid(start, count, height, width):
 
 
 def test_render_shapes_ranges_and_dtypes(grey, rgb):
-    image = render(grey, z_of(0), 6, 10)
+    image = render(grey, z_of(0), (6, 10))
     assert image.shape == (6, 10, 1) and image.dtype == np.float32
     assert 0 <= image.min() and image.max() <= 1
-    batch = render(rgb, walk.random_latents(3, LATENT, seed=0), 5, 4, dtype="uint8")
+    batch = render(rgb, walk.random_latents(3, LATENT, seed=0), (5, 4), dtype="uint8")
     assert batch.shape == (3, 5, 4, 3) and batch.dtype == np.uint8
-    assert np.array_equal(render(grey, z_of(0), 6, 10, dtype="uint8"), to_uint8(image))
+    assert np.array_equal(render(grey, z_of(0), (6, 10), dtype="uint8"), to_uint8(image))
     assert sr_lib.render is render
 
 
 @pytest.mark.parametrize("chunk,workers", [(1, 1), (1024, 2), (1500, 3)])
 def test_chunked_equals_unchunked(rgb, chunk, workers):
-    whole = render(rgb, z_of(3), 43, 57, chunk=None)
-    assert np.array_equal(render(rgb, z_of(3), 43, 57, chunk=chunk, workers=workers), whole)
+    whole = render(rgb, z_of(3), (43, 57), chunk=None)
+    assert np.array_equal(render(rgb, z_of(3), (43, 57), chunk=chunk, workers=workers), whole)
 
 
 def test_traced_once_per_chunk_shape(grey):
-    render(grey, z_of(0), 40, 40, chunk=1024)
+    render(grey, z_of(0), (40, 40), chunk=1024)
     fn = sr_lib.rendering._RENDERERS[grey]
     traces = fn.experimental_get_tracing_count()
     for size in (8, 33, 50):
-        render(grey, z_of(size), size, size + 1, chunk=1024)
+        render(grey, z_of(size), (size, size + 1), chunk=1024)
     assert fn.experimental_get_tracing_count() == traces
     for size in (10, 20, 30):  # small images with the default chunk: the same 1024-pixel step
-        render(grey, z_of(size), size, size)
+        render(grey, z_of(size), (size, size))
     assert fn.experimental_get_tracing_count() == traces
 
 
 def test_seed_and_z_determine_the_image(grey):
     again = build_cppn(LATENT, channels=1, hidden=8, depth=3, seed=0)
     other = build_cppn(LATENT, channels=1, hidden=8, depth=3, seed=1)
-    image = render(grey, z_of(0), 12, 12)
-    assert np.array_equal(render(again, z_of(0), 12, 12), image)
-    assert np.abs(render(grey, z_of(1), 12, 12) - image).mean() > 1e-2
-    assert np.abs(render(other, z_of(0), 12, 12) - image).mean() > 1e-2
+    image = render(grey, z_of(0), (12, 12))
+    assert np.array_equal(render(again, z_of(0), (12, 12)), image)
+    assert np.abs(render(grey, z_of(1), (12, 12)) - image).mean() > 1e-2
+    assert np.abs(render(other, z_of(0), (12, 12)) - image).mean() > 1e-2
 
 
 @pytest.mark.parametrize("height,width", [(0, 5), (5, -1), (2.5, 4), (True, 3), (10**6, 10**6)])
 def test_bad_sizes_refused(grey, height, width):
-    with pytest.raises(ValueError, match="height|width|pixels"):
-        render(grey, z_of(0), height, width)
+    with pytest.raises(ValueError, match="size|pixels"):
+        render(grey, z_of(0), (height, width))
 
 
 @pytest.mark.parametrize("kwargs", [dict(z=np.zeros(LATENT + 1)), dict(z=np.zeros((1, 1, LATENT))),
                                     dict(chunk=0), dict(dtype="float16"), dict(workers=0)])
 def test_bad_render_args_refused(grey, kwargs):
-    args = {"z": z_of(0), "height": 4, "width": 4, **kwargs}
+    args = {"z": z_of(0), "size": 4, **kwargs}
     with pytest.raises(ValueError):
         render(grey, **args)
 
@@ -138,15 +139,15 @@ def test_interpolate_and_loop():
 
 def test_walk_gif(rgb, tmp_path):
     zs = walk.interpolate(z_of(0), z_of(1), 4)
-    frames = walk.render_frames(rgb, zs, 10, 12)
+    frames = render(rgb, zs, (10, 12), dtype="uint8")
     assert frames.shape == (4, 10, 12, 3) and frames.dtype == np.uint8
-    with Image.open(walk.save_gif(frames, tmp_path / "walk.gif")) as gif:
+    with Image.open(save_gif(frames, tmp_path / "walk.gif")) as gif:
         assert gif.n_frames == 4 and gif.size == (12, 10)
 
 
 def test_cli_png_and_gif(tmp_path, capsys):
     png = tmp_path / "art.png"
-    args = ["cppn", "--size", "24x16", "--channels", "3", "--hidden", "8", "--seed", "7"]
+    args = ["cppn", "--size", "16", "24", "--channels", "3", "--hidden", "8", "--seed", "7"]
     assert main([*args, "--out", str(png)]) == 0
     with Image.open(png) as image:
         assert image.size == (24, 16) and image.mode == "RGB"

@@ -4,7 +4,9 @@ import keras
 import numpy as np
 import pytest
 
-from sr_lib.models import CPPNGenerator, build_cppn_generator, build_discriminator, rms_gradient
+from sr_lib import get_upscaler, render, walk
+from sr_lib.metrics import rms_gradient
+from sr_lib.models import CPPNGenerator, build_cppn_gan_generator, build_discriminator
 from sr_lib.training import SRGAN
 
 LR, OUT, LATENT = (10, 10, 1), 12, 4  # tiny shapes keep the tests fast
@@ -12,8 +14,8 @@ LR, OUT, LATENT = (10, 10, 1), 12, 4  # tiny shapes keep the tests fast
 
 def tiny(residual=True):
     keras.utils.set_random_seed(0)
-    return build_cppn_generator(LR, LATENT, out_size=OUT, residual=residual, hidden=8, depth=2,
-                                kl_weight=1e-3, seed=0)
+    return build_cppn_gan_generator(LR, LATENT, out_size=OUT, residual=residual, hidden=8,
+                                    depth=2, kl_weight=1e-3, seed=0)
 
 
 def lr_batch(n=3):
@@ -39,8 +41,9 @@ def test_render_at_training_size_equals_training_output(residual):
     lr = lr_batch()
     np.testing.assert_allclose(g.upscale(lr, OUT), g(lr, training=False), atol=1e-5)
     # small chunks and batches change nothing
-    np.testing.assert_allclose(g.upscale(lr, OUT, batch_size=2, chunk=1024), g.upscale(lr, OUT),
-                               atol=1e-6)
+    up = get_upscaler(g)
+    up.batch_size = 2
+    np.testing.assert_allclose(up(lr, OUT), g.upscale(lr, OUT, chunk=1024), atol=1e-6)
 
 
 def test_residual_starts_at_bicubic():
@@ -67,8 +70,7 @@ def test_one_train_step_updates_encoder_cppn_and_discriminator():
     g = tiny(False)
     d = build_discriminator((OUT, OUT, 1))
     gan = SRGAN(g, d)
-    gan.compile(keras.optimizers.Adam(1e-2), keras.optimizers.Adam(1e-2), adv_weight=1e-2,
-                kl_weight=1e-3)
+    gan.compile(keras.optimizers.Adam(1e-2), keras.optimizers.Adam(1e-2), adv_weight=1e-2)
     parts = {"encoder": g.encoder, "cppn": g.cppn, "discriminator": d}
     before = {k: [np.array(w) for w in m.trainable_weights] for k, m in parts.items()}
     hr = np.random.default_rng(1).random((3, OUT, OUT, 1), dtype=np.float32)
@@ -80,28 +82,29 @@ def test_one_train_step_updates_encoder_cppn_and_discriminator():
         assert all(changed), f"{name}: {changed.count(False)} weights did not change"
 
 
-def test_interpolation_endpoints_are_the_two_renders():
+def test_latent_walk_endpoints_are_the_two_renders():
+    """The one latent interpolation (sr_lib.walk) over encoder latents, rendered by the CPPN."""
     g = tiny(False)
     lr = lr_batch(2)
-    walk = g.interpolate(lr[0], lr[1], steps=4, size=20)
-    assert walk.shape == (4, 20, 20, 1)
-    np.testing.assert_allclose(walk[[0, -1]], g.upscale(lr, 20), atol=1e-6)
+    za, zb = g.encode(lr)
+    frames = render(g.cppn, walk.interpolate(za, zb, 4, "linear"), 20)
+    assert frames.shape == (4, 20, 20, 1)
+    np.testing.assert_allclose(frames[[0, -1]], g.upscale(lr, 20), atol=1e-6)
 
 
 def test_bad_inputs():
-    g = tiny()
-    with pytest.raises(ValueError, match="LR images shaped"):
-        g.upscale(np.zeros((2, 9, 10, 1), np.float32), 20)
+    up = get_upscaler(tiny())
+    assert (up.lr_size, up.hr_size, up.channels) == ((10, 10), None, 1)
+    with pytest.raises(ValueError, match="takes 10x10 inputs"):
+        up(np.zeros((2, 9, 10, 1), np.float32), 20)
     with pytest.raises(ValueError, match="size"):
-        g.upscale(lr_batch(), 0)
+        up(lr_batch(), 0)
     with pytest.raises(ValueError, match="size"):
-        g.upscale(lr_batch(), (20, 20, 1))
+        up(lr_batch(), (20, 20, 1))
     with pytest.raises(ValueError, match="1 channel"):
-        build_cppn_generator((10, 10, 3), LATENT)
+        build_cppn_gan_generator((10, 10, 3), LATENT)
     with pytest.raises(ValueError, match="out_size"):
-        build_cppn_generator(LR, LATENT, out_size=-1)
-    with pytest.raises(ValueError, match="steps"):
-        g.interpolate(lr_batch()[0], lr_batch()[1], steps=1, size=20)
+        build_cppn_gan_generator(LR, LATENT, out_size=-1)
 
 
 def test_rms_gradient_ranks_sharp_above_blurry():

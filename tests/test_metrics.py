@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from sr_lib import metrics, upscalers
+from sr_lib import get_upscaler, metrics, upscalers
 from sr_lib.data import load_mnist
 
 
@@ -26,16 +26,16 @@ def test_psnr_ssim_identity_and_known_value():
 def test_interpolation_upscalers():
     lr = tf.random.uniform((3, 7, 7, 1), seed=1)
     for name in upscalers.INTERPOLATIONS:
-        sr = upscalers.get(name)(lr, (28, 28))
+        sr = get_upscaler(name)(lr, (28, 28))
         assert sr.shape == (3, 28, 28, 1)
         assert float(tf.reduce_min(sr)) >= 0 and float(tf.reduce_max(sr)) <= 1
-    with pytest.raises(ValueError, match="unknown method 'magic'"):
-        upscalers.get("magic")
+    with pytest.raises(ValueError, match="unknown model 'magic'"):
+        get_upscaler("magic")
 
 
 def test_evaluate_reproduces_reference_baselines(x_test):
     """The issue's reference numbers on the full 10k test set, within 0.05 dB."""
-    ups = {m: upscalers.get(m) for m in ("bicubic", "lanczos3")}
+    ups = {m: get_upscaler(m) for m in ("bicubic", "lanczos3")}
     rows = metrics.evaluate(ups, x_test, [26, 14, 7], batch_size=5000)
     got = {(r["method"], r["lr_size"]): r["psnr"] for r in rows}
     reference = {("bicubic", 26): 27.24, ("bicubic", 14): 19.73, ("bicubic", 7): 14.47,
@@ -47,7 +47,7 @@ def test_evaluate_reproduces_reference_baselines(x_test):
 
 
 def test_evaluate_orders_methods_sensibly_on_subset(x_test):
-    ups = {m: upscalers.get(m) for m in ("nearest", "bicubic")}
+    ups = {m: get_upscaler(m) for m in ("nearest", "bicubic")}
     rows = metrics.evaluate(ups, x_test[:200], [14], batch_size=64)
     by = {r["method"]: r for r in rows}
     assert by["bicubic"]["psnr"] > by["nearest"]["psnr"]
@@ -62,7 +62,7 @@ def test_evaluate_rejects_wrong_output_shape(x_test):
 
 
 def test_table_text_json_csv(tmp_path, x_test):
-    rows = metrics.evaluate({"bicubic": upscalers.get("bicubic")}, x_test[:8], [14, 7])
+    rows = metrics.evaluate({"bicubic": get_upscaler("bicubic")}, x_test[:8], [14, 7])
     text = metrics.format_table(rows)
     assert "bicubic" in text and "PSNR" in text and len(text.splitlines()) == 4
     json_path, csv_path = metrics.save_table(rows, tmp_path / "out")

@@ -1,31 +1,72 @@
+"""Recipes: one training path per model, defaults stored once, validation from the training
+split, no global side effects."""
+
 import csv
+import random
 
 import numpy as np
 import pytest
 
 from sr_lib import recipes
 
+TINY = dict(features=8, blocks=1, hidden=8, depth=2)
+
 
 @pytest.fixture(scope="module")
 def digits():
     from sr_lib.data import load_mnist
 
-    (x, _), (xt, _) = load_mnist()
-    return x[:64], xt[:16]
+    (x, _), _ = load_mnist()
+    return x[:80]
 
 
 def test_local_cppn_recipe_writes_a_run_folder(tmp_path, digits):
-    x, xt = digits
-    kw = dict(x_train=x, x_val=xt, epochs=2, batch_size=32, verbose=0, lr_sizes=range(13, 15),
-              features=8, blocks=1,
-              hidden=8, depth=2)
-    model, history, wall = recipes.train_local_cppn(tmp_path, **kw)
+    kw = dict(x_train=digits, epochs=2, batch_size=32, verbose=0, lr_sizes=range(13, 15), **TINY)
+    model, history, wall = recipes.train("local_cppn", tmp_path, **kw)
     assert len(history["loss"]) == 2 and np.isfinite(history["val_loss"]).all() and wall > 0
     for name in ("model.keras", "history.csv", "run.json", "samples/epoch_002.png"):
         assert (tmp_path / name).exists(), name
-    rows = list(csv.DictReader(open(tmp_path / "history.csv")))
-    assert [int(r["epoch"]) for r in rows] == [0, 1]
+    with open(tmp_path / "history.csv") as f:
+        assert [int(r["epoch"]) for r in csv.DictReader(f)] == [0, 1]
     assert model.upscale(np.zeros((1, 7, 7, 1), np.float32), (30, 30)).shape == (1, 30, 30, 1)
     # same folder, different configuration: refused before anything is touched
     with pytest.raises(ValueError, match="different configuration.*batch_size"):
-        recipes.train_local_cppn(tmp_path, **{**kw, "batch_size": 16})
+        recipes.train("local_cppn", tmp_path, **{**kw, "batch_size": 16})
+    # same shape, other data: refused too (the run folder records a fingerprint of its data)
+    with pytest.raises(ValueError, match="different configuration.*data"):
+        recipes.train("local_cppn", tmp_path, **{**kw, "x_train": 255 - digits})
+
+
+def test_recipe_defaults_are_stored_once_and_validation_is_held_back(tmp_path, digits):
+    """What the notebook (recipes.train) and `sr-lib train` record: the recipe's defaults, and
+    validation on the last tenth of the training images, never on test images."""
+    recipes.train("local_cppn", tmp_path, x_train=digits, epochs=1, verbose=0, **TINY)
+    spec = recipes.read_spec(tmp_path)
+    defaults = recipes.RECIPES["local_cppn"]
+    assert spec["val_lr_size"] == defaults["val_lr_size"] == 14
+    assert spec["lr_sizes"] == [7, 26] and spec["batch_size"] == defaults["batch_size"]
+    assert spec["n_train"] == 72  # 80 - 8 held back
+    assert spec["validation"] == recipes._fingerprint(digits[-8:])
+    assert spec["data"] == recipes._fingerprint(digits[:-8])
+
+
+def test_training_leaves_the_callers_random_state_alone(tmp_path, digits):
+    random.seed(123)
+    np.random.seed(123)
+    expected = (random.random(), np.random.random())
+    random.seed(123)
+    np.random.seed(123)
+    recipes.train("local_cppn", tmp_path, x_train=digits[:40], epochs=1, verbose=0, seed=5, **TINY)
+    assert (random.random(), np.random.random()) == expected
+
+
+def test_variants_and_their_default_folders():
+    assert str(recipes.default_run_dir("vae_gan")) == "runs/vae_gan"
+    assert str(recipes.default_run_dir("cppn_gan", residual=False, adv_weight=0.0)) == \
+        "runs/cppn_gan-latent-no-adv"
+    with pytest.raises(ValueError, match="GANs only"):
+        recipes.train("local_cppn", "unused", x_train=np.zeros((20, 28, 28), np.uint8),
+                      residual=False)
+    with pytest.raises(ValueError, match="val_size"):
+        recipes.train("local_cppn", "unused", x_train=np.zeros((20, 28, 28), np.uint8),
+                      val_size=20)

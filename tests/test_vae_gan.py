@@ -8,8 +8,10 @@ import pytest
 import tensorflow as tf
 
 from sr_lib.layers import Clip, Resize, Sampling, kl_divergence
-from sr_lib.models import build_decoder, build_discriminator, build_encoder, build_generator
-from sr_lib.pretrained import MODELS_DIR, PRETRAINED, fixed_size_upscaler
+from sr_lib import get_upscaler
+from sr_lib.models import (build_decoder, build_discriminator, build_encoder,
+                           build_vae_gan_generator)
+from sr_lib.pretrained import is_bundled
 from sr_lib.training import SRGAN, SampleGrid
 
 LR, HR, LATENT = (10, 10, 1), (12, 12, 1), 4  # tiny shapes keep the tests fast
@@ -17,9 +19,9 @@ LR, HR, LATENT = (10, 10, 1), (12, 12, 1), 4  # tiny shapes keep the tests fast
 
 def tiny_gan(residual=True, adv_weight=1e-3):
     keras.utils.set_random_seed(0)
-    gan = SRGAN(build_generator(LR, HR, LATENT, residual=residual, seed=0), build_discriminator(HR))
-    gan.compile(keras.optimizers.Adam(1e-3), keras.optimizers.Adam(1e-3), adv_weight=adv_weight,
-                kl_weight=1e-3)
+    gan = SRGAN(build_vae_gan_generator(LR, HR, LATENT, residual=residual, kl_weight=1e-3, seed=0),
+                build_discriminator(HR))
+    gan.compile(keras.optimizers.Adam(1e-3), keras.optimizers.Adam(1e-3), adv_weight=adv_weight)
     return gan
 
 
@@ -80,14 +82,14 @@ def test_builder_shapes():
     assert build_decoder(LATENT, HR).output.shape == (None, *HR)
     assert build_discriminator(HR).output.shape == (None, 1)
     for residual in (False, True):
-        g = build_generator(LR, HR, LATENT, residual=residual)
+        g = build_vae_gan_generator(LR, HR, LATENT, residual=residual)
         out = np.asarray(g(np.random.rand(2, *LR).astype("float32")))
         assert out.shape == (2, *HR) and out.min() >= 0 and out.max() <= 1
 
 
 def test_residual_generator_starts_at_bicubic():
     lr = np.random.default_rng(1).random((3, *LR), dtype=np.float32)
-    g = build_generator(LR, HR, LATENT, residual=True)
+    g = build_vae_gan_generator(LR, HR, LATENT, residual=True)
     bicubic = tf.clip_by_value(tf.image.resize(lr, HR[:2], method="bicubic"), 0, 1)
     np.testing.assert_allclose(g(lr), bicubic, atol=1e-6)
 
@@ -101,12 +103,12 @@ def test_residual_generator_starts_at_bicubic():
 def test_builders_reject_bad_shapes(kwargs, match):
     args = dict(lr_shape=LR, hr_shape=HR, latent_dim=LATENT) | kwargs
     with pytest.raises(ValueError, match=match):
-        build_generator(**args)
+        build_vae_gan_generator(**args)
 
 
 @pytest.mark.parametrize("residual", [False, True])
 def test_keras_round_trip_gives_identical_outputs(tmp_path, residual):
-    g = build_generator(LR, HR, LATENT, residual=residual, seed=0)
+    g = build_vae_gan_generator(LR, HR, LATENT, residual=residual, seed=0)
     lr = np.random.default_rng(2).random((5, *LR), dtype=np.float32)
     path = tmp_path / "g.keras"
     g.save(path)
@@ -139,7 +141,7 @@ def test_test_step_leaves_weights_alone():
 
 
 def test_compile_rejects_negative_weights():
-    gan = SRGAN(build_generator(LR, HR, LATENT), build_discriminator(HR))
+    gan = SRGAN(build_vae_gan_generator(LR, HR, LATENT), build_discriminator(HR))
     with pytest.raises(ValueError, match="adv_weight"):
         gan.compile(adv_weight=-1.0)
 
@@ -168,27 +170,25 @@ def test_fit_with_standard_callbacks_and_sample_grid(tmp_path):
 
 # ---- bundled model / upscaler -----------------------------------------------------------------
 def test_fixed_size_upscaler_checks_sizes():
-    upscale = fixed_size_upscaler(build_generator(LR, HR, LATENT))
+    upscale = get_upscaler(build_vae_gan_generator(LR, HR, LATENT))
     lr = np.zeros((2, *LR), np.float32)
     assert upscale(lr, HR[:2]).shape == (2, *HR)
-    with pytest.raises(ValueError, match=r"\(10, 10, 1\)"):
+    assert upscale(lr).shape == (2, *HR)  # a fixed-size model defaults to its own output size
+    with pytest.raises(ValueError, match="takes 10x10 inputs"):
         upscale(np.zeros((2, 8, 8, 1), np.float32), HR[:2])
     with pytest.raises(ValueError, match="only"):
         upscale(lr, (24, 24))
 
 
-bundled = pytest.mark.skipif(not (MODELS_DIR / PRETRAINED["vae_gan"]).exists(),
-                             reason="models/vae_gan.keras not trained yet")
+bundled = pytest.mark.skipif(not is_bundled("vae_gan"), reason="models/vae_gan.keras missing")
 
 
 @bundled
 def test_bundled_vae_gan_upscales_26_to_28_only():
-    from sr_lib import upscalers
-
-    upscale = upscalers.get("vae_gan")
-    sr = np.asarray(upscale(np.zeros((2, 26, 26, 1), np.float32), (28, 28)))
+    upscale = get_upscaler("vae_gan")
+    sr = upscale(np.zeros((2, 26, 26, 1), np.float32), (28, 28))
     assert sr.shape == (2, 28, 28, 1)
-    with pytest.raises(ValueError, match="26, 26, 1"):
+    with pytest.raises(ValueError, match="takes 26x26 inputs"):
         upscale(np.zeros((2, 14, 14, 1), np.float32), (28, 28))
 
 
@@ -206,7 +206,7 @@ def test_cli_upscale(tmp_path, capsys):
     assert main(["upscale", "--model", "vae_gan", str(tmp_path / "big.png"),
                  str(tmp_path / "x.png")]) == 2
     err = capsys.readouterr().err
-    assert "LR images of shape (26, 26, 1)" in err and "Traceback" not in err
+    assert "takes 26x26 inputs" in err and "Traceback" not in err
     assert main(["upscale", "--model", "vae_gan", "--scale", "2", str(tmp_path / "in.png"),
                  str(tmp_path / "x.png")]) == 2
     assert "to (28, 28) only" in capsys.readouterr().err

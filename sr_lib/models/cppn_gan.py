@@ -5,7 +5,7 @@ to a global latent ``z``; the CPPN of notebook 02 maps ``(z, x, y, r)`` to a pix
 the CPPN is a function of continuous coordinates, the same weights draw the digit on a 28x28
 grid for training (``call``, judged by the discriminator of notebook 01 through
 :class:`sr_lib.training.SRGAN`) and on any grid afterwards (:meth:`CPPNGenerator.upscale`,
-chunked through :func:`sr_lib.rendering.render`).
+chunked through :func:`sr_lib.render`).
 
 Two variants, as in notebook 01:
 
@@ -23,11 +23,11 @@ import numpy as np
 import tensorflow as tf
 from keras import ops
 
-from sr_lib.coords import grid
-from sr_lib.data import image_batch
+from sr_lib.coords import check_pixels, grid, image_shape, size_pair
+from sr_lib.layers import DEFAULT_KL_WEIGHT
 from sr_lib.models.cppn import build_cppn
-from sr_lib.models.vae_gan import build_encoder
-from sr_lib.rendering import DEFAULT_CHUNK, check_size, render, size_pair
+from sr_lib.models.encoder import build_encoder
+from sr_lib.rendering import DEFAULT_CHUNK, render
 
 
 @keras.saving.register_keras_serializable(package="sr_lib")
@@ -42,9 +42,9 @@ class CPPNGenerator(keras.Model):
 
     def __init__(self, lr_shape=(26, 26, 1), out_size=28, latent_dim=128, residual=True,
                  hidden=64, depth=4, activation="tanh", scale=3.0, init_stddev=0.2,
-                 kl_weight=1.0, seed=None, **kwargs):
+                 kl_weight=DEFAULT_KL_WEIGHT, seed=None, **kwargs):
         super().__init__(**kwargs)
-        self.lr_shape = tuple(int(s) for s in lr_shape)
+        self.lr_shape = image_shape(lr_shape, "lr_shape")
         self.out_size = size_pair(out_size, "out_size")
         if self.lr_shape[-1] != 1:
             raise ValueError(f"the CPPN draws grayscale images; lr_shape must have 1 channel, "
@@ -79,45 +79,23 @@ class CPPNGenerator(keras.Model):
         coords = ops.broadcast_to(coords[None], (ops.shape(lr)[0], *coords.shape))
         return self._compose(self.cppn([coords, z], training=training), lr, self.out_size)
 
-    def encode(self, lr, batch_size=1000):
-        """``z_mean`` of each LR image: (B, latent_dim) numpy (the latent :meth:`upscale` uses)."""
-        lr = self._check_lr(lr)
-        return np.concatenate([np.asarray(self.encoder(lr[i:i + batch_size], training=False)[0])
-                               for i in range(0, len(lr), batch_size)])
+    def encode(self, lr):
+        """``z_mean`` of each float LR image (B, h, w, 1): (B, latent_dim) numpy, the latent
+        :meth:`upscale` draws from."""
+        return np.asarray(self.encoder(tf.constant(lr, tf.float32), training=False)[0])
 
-    def upscale(self, lr, size, batch_size=256, chunk=DEFAULT_CHUNK, progress=False):
-        """SR images of ``lr`` (B, h, w, 1) at ``size`` (int or (H, W)): float32 numpy in [0, 1].
+    def upscale(self, lr, size, chunk=DEFAULT_CHUNK, progress=False):
+        """Render the float LR batch ``lr`` (B, h, w, 1) at ``size`` (H, W): numpy in [0, 1].
 
-        ``z_mean`` of each image drives the CPPN over the pixel-centre grid of ``size`` via
-        :func:`sr_lib.rendering.render` (chunked, bounded memory); at ``out_size`` this equals
-        ``call`` at inference.
+        The any-size protocol :class:`sr_lib.Upscaler` drives (use ``sr_lib.upscale`` for uint8,
+        single images and checks). ``z_mean`` of each image drives the CPPN over the pixel-centre
+        grid of ``size`` through :func:`sr_lib.render`; at ``out_size`` this equals ``call``.
         """
-        height, width = size_pair(size)
-        lr = self._check_lr(lr)
-        check_size(height, width, len(lr))
-        z = self.encode(lr)
-        out = []
-        for i in range(0, len(lr), batch_size):
-            values = render(self.cppn, z[i:i + batch_size], height, width, chunk=chunk,
-                            progress=progress)
-            values = values.reshape(len(values), -1, 1)
-            out.append(np.asarray(self._compose(values, lr[i:i + batch_size], (height, width))))
-        return np.concatenate(out)
-
-    def interpolate(self, lr_a, lr_b, steps, size):
-        """Render ``steps`` latents on the line from ``z_mean(lr_a)`` to ``z_mean(lr_b)`` at
-        ``size`` (latent-only decoding, no bicubic skip): ``(steps, H, W, 1)``."""
-        if not isinstance(steps, int) or steps < 2:
-            raise ValueError(f"steps must be an int >= 2, got {steps!r}")
-        height, width = size_pair(size)
-        za, zb = self.encode(np.stack([np.asarray(lr_a), np.asarray(lr_b)]))
-        t = np.linspace(0.0, 1.0, steps, dtype=np.float32)[:, None]
-        return render(self.cppn, (1 - t) * za + t * zb, height, width)
-
-    def _check_lr(self, lr):
-        return image_batch(lr, f"{self.name} takes uint8 or float LR images shaped (batch, "
-                               f"{self.lr_shape[0]}, {self.lr_shape[1]}, {self.lr_shape[2]})",
-                           shape=self.lr_shape)
+        height, width = check_pixels(size, len(lr))
+        values = render(self.cppn, self.encode(lr), (height, width), chunk=chunk,
+                        progress=progress)
+        values = values.reshape(len(values), -1, 1)
+        return np.asarray(self._compose(values, tf.constant(lr, tf.float32), (height, width)))
 
     def compute_output_shape(self, input_shape):
         return (input_shape[0], *self.out_size, 1)
@@ -130,32 +108,16 @@ class CPPNGenerator(keras.Model):
                 "init_stddev": self.init_stddev, "kl_weight": self.kl_weight, "seed": self.seed}
 
 
-def build_cppn_generator(lr_shape=(26, 26, 1), latent_dim=128, out_size=28, residual=True,
-                         hidden=64, depth=4, activation="tanh", scale=3.0, init_stddev=0.2,
-                         kl_weight=1.0, seed=None):
+def build_cppn_gan_generator(lr_shape=(26, 26, 1), latent_dim=128, out_size=28, residual=True,
+                             hidden=64, depth=4, activation="tanh", scale=3.0, init_stddev=0.2,
+                             kl_weight=DEFAULT_KL_WEIGHT, seed=None):
     """A built :class:`CPPNGenerator`: encoder -> ``z`` -> CPPN over an ``out_size`` grid.
 
     ``lr_shape`` is (h, w, 1); the trained weights then :meth:`~CPPNGenerator.upscale` to any
     size. Named ``cppn_gan_residual`` or ``cppn_gan_latent``.
     """
     name = "cppn_gan_residual" if residual else "cppn_gan_latent"
-    if len(tuple(lr_shape)) != 3 or min(lr_shape) <= 0:
-        raise ValueError(f"lr_shape must be (height, width, 1), got {lr_shape!r}")
     model = CPPNGenerator(lr_shape, out_size, latent_dim, residual, hidden, depth, activation,
                           scale, init_stddev, kl_weight, seed, name=name)
     model.build((None, *model.lr_shape))
     return model
-
-
-def rms_gradient(images):
-    """Sharpness: per-image root-mean-square gradient ``sqrt(mean(dx^2 + dy^2))`` (``tf.image``
-    finite differences) of images in [0, 1], shaped (N, H, W, C). Blurry images score low.
-
-    The mean gradient *magnitude* is not used: it is the total variation, which a blur of a
-    monotone edge leaves unchanged; the squared gradient drops as an edge spreads out.
-    """
-    images = tf.convert_to_tensor(np.asarray(images, np.float32))
-    if images.shape.rank != 4:
-        raise ValueError(f"images must be (N, H, W, C), got {tuple(images.shape)}")
-    dy, dx = tf.image.image_gradients(images)
-    return tf.sqrt(tf.reduce_mean(dx * dx + dy * dy, axis=[1, 2, 3]))

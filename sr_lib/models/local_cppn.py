@@ -13,15 +13,11 @@ Coordinates follow :mod:`sr_lib.coords`: pixel centres of the square [-1, 1]^2.
 from __future__ import annotations
 
 import keras
-import numpy as np
 import tensorflow as tf
 from keras import layers, ops
 
-from sr_lib.coords import grid
-from sr_lib.data import image_batch
-from sr_lib.rendering import MIN_CHUNK, check_size, chunk_coords, size_pair
-
-DEFAULT_CHUNK = 2**15
+from sr_lib.coords import check_pixels, grid
+from sr_lib.rendering import DEFAULT_CHUNK, chunk_coords, render_chunks
 
 SHIFTS = ((-1, -1), (-1, 1), (1, -1), (1, 1))  # (dy, dx) to the four surrounding LR cells
 
@@ -114,37 +110,22 @@ class LocalCPPN(keras.Model):
             out = out + weight[k][None, :, None] * (self.out(h) + skip)
         return out
 
-    def upscale(self, lr, size, chunk=DEFAULT_CHUNK, batch_size=256, progress=False):
-        """Render ``lr`` (B, h, w, C) at ``size`` (H, W) as a float32 numpy array in [0, 1].
+    def upscale(self, lr, size, chunk=DEFAULT_CHUNK, progress=False):
+        """Render the float LR batch ``lr`` (B, h, w, C) at ``size`` (H, W): numpy in [0, 1].
 
-        Images go through in groups of ``batch_size``; for each group the encoder runs once and
-        the decoder over ``chunk`` output pixels (summed over the group) at a time, in compiled
-        functions traced once per shape. Memory stays bounded at any size and batch, and neither
-        grouping nor chunking changes the result.
+        The any-size protocol :class:`sr_lib.Upscaler` drives (use ``sr_lib.upscale`` for uint8,
+        single images and scales). The encoder runs once; the decoder goes over ``chunk`` output
+        pixels (summed over the batch) at a time through :func:`sr_lib.rendering.render_chunks`,
+        compiled once per shape. Chunking does not change the result.
         """
-        lr = self._check_lr(lr)
-        height, width = size_pair(size)
-        check_size(height, width)
-        n = height * width
-        out = np.empty((len(lr), n, self.channels), np.float32)
-        groups = range(0, len(lr), batch_size)
-        per_group = max(MIN_CHUNK, min(int(chunk) // min(batch_size, len(lr)),
-                                       1 << (n - 1).bit_length()))
-        steps = [(g, start) for g in groups for start in range(0, n, per_group)]
-        bar = keras.utils.Progbar(len(steps), unit_name="chunk") if progress else None
-        encode, decode = self._compiled("encode"), self._compiled("decode_chunk")
-        codes = None
-        for i, (g, start) in enumerate(steps):
-            group = tf.constant(lr[g:g + batch_size])
-            if start == 0:
-                codes = encode(group)
-            values = decode(codes, group, tf.constant(start, tf.int64),
-                            tf.constant(height, tf.int64), tf.constant(width, tf.int64), per_group)
-            stop = min(start + per_group, n)
-            out[g:g + batch_size, start:stop] = values.numpy()[:, :stop - start]
-            if bar is not None:
-                bar.update(i + 1)
-        return out.reshape(len(lr), height, width, self.channels)
+        lr = tf.constant(lr, tf.float32)
+        height, width = check_pixels(size, int(lr.shape[0]))
+        codes = self._compiled("encode")(lr)
+        decode = self._compiled("decode_chunk")
+        h_t, w_t = tf.constant(height, tf.int64), tf.constant(width, tf.int64)
+        return render_chunks(lambda start, count: decode(codes, lr, start, h_t, w_t, count),
+                             int(lr.shape[0]), (height, width), self.channels, chunk=chunk,
+                             progress=progress)
 
     def decode_chunk(self, codes, lr, start, height, width, count):
         """Clipped values of the row-major output pixels ``start .. start+count-1``."""
@@ -157,10 +138,6 @@ class LocalCPPN(keras.Model):
         if name not in fns:
             fns[name] = tf.function(getattr(self, name), reduce_retracing=True, autograph=False)
         return fns[name]
-
-    def _check_lr(self, lr):
-        return image_batch(lr, "lr must be a batch of uint8 or float images shaped (batch, "
-                               f"height, width, {self.channels})", channels=self.channels)
 
     def call(self, lr, training=None):
         codes = self.encode(lr)
