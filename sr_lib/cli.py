@@ -5,7 +5,6 @@ Sizes are ``--size N`` or ``--size H W`` (height first) in every command."""
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 
 from sr_lib import recipes  # light: imports TensorFlow only when a run starts
@@ -18,32 +17,32 @@ def _add_data_args(p):
     p.add_argument("--hr-size", type=int, help="HR size to resize/crop an image folder to")
 
 
+def _ints(text, sep, expected):
+    """One or two positive ints joined by ``sep`` (ascending for ranges), else an argparse error."""
+    try:
+        values = [int(part) for part in text.lower().split(sep)]
+    except ValueError:
+        values = []
+    if len(values) not in (1, 2) or min(values) <= 0 or (sep == ":" and values[0] > values[-1]):
+        raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}")
+    return values
+
+
 def _positive(text):
-    value = int(text)
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
-    return value
+    if not text.isdigit() or int(text) == 0:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text!r}")
+    return int(text)
 
 
 def _lr_range(text):
     """``N`` -> N, ``LOW:HIGH`` -> range(LOW, HIGH + 1)."""
-    try:
-        parts = [int(p) for p in text.split(":")]
-    except ValueError:
-        parts = []
-    if len(parts) not in (1, 2) or min(parts) <= 0 or parts[0] > parts[-1]:
-        raise argparse.ArgumentTypeError(f"expected N or LOW:HIGH (positive, LOW <= HIGH), got {text!r}")
-    return parts[0] if len(parts) == 1 else range(parts[0], parts[1] + 1)
+    values = _ints(text, ":", "N or LOW:HIGH (positive, LOW <= HIGH)")
+    return values[0] if len(values) == 1 else range(values[0], values[1] + 1)
 
 
 def _size(text):
     """``N`` -> (N, N); ``HxW`` -> (H, W) (``--size H W`` arrives joined as ``HxW``)."""
-    try:
-        values = [int(part) for part in text.lower().split("x")]
-    except ValueError:
-        values = []
-    if len(values) not in (1, 2) or min(values) <= 0:
-        raise argparse.ArgumentTypeError(f"expected N or H W (positive ints), got {text!r}")
+    values = _ints(text, "x", "N or H W (positive ints)")
     return (values[0], values[-1])
 
 
@@ -93,8 +92,8 @@ def build_parser():
     tr.add_argument("--lr-size", type=_lr_range, default=None,
                     help="LR size N, or a range LOW:HIGH drawn per batch (local_cppn default "
                          "7:26, vae_gan and cppn_gan 26)")
-    tr.add_argument("--epochs", type=_positive, help="default: the recipe's (local_cppn 7, "
-                                                     "vae_gan 3, cppn_gan 1)")
+    tr.add_argument("--epochs", type=_positive, help="default: the recipe's (local_cppn 7; GANs "
+                                                     "at most 30, stopping early)")
     tr.add_argument("--batch-size", type=_positive, help="default: the recipe's")
     tr.add_argument("--latent-only", action="store_true",
                     help="GANs: decode from the latent alone (no bicubic skip)")
@@ -222,8 +221,10 @@ def cmd_upscale(args):
 
 
 def main(argv=None):
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # the CLI's own process: quiet TF logs
     args = build_parser().parse_args(_join_height_width(sys.argv[1:] if argv is None else argv))
+    from sr_lib.notebook import quiet_tensorflow
+
+    quiet_tensorflow()  # the command's own process: no start-up log lines from TensorFlow
     try:
         args.func(args)
     except (ValueError, OSError) as exc:  # bad input, missing or unwritable paths

@@ -1,13 +1,7 @@
-"""Geometry: the one size parser, the pixel limit, and coordinate grids for CPPNs.
-
-Sizes are ``(height, width)`` everywhere in Python; an int ``N`` means ``(N, N)``.
-
-Coordinates (pixel centres): pixel column ``i`` of a ``width``-wide image sits at
-``x_i = scale * (-1 + (2i + 1) / width)``, row ``j`` at ``y_j = scale * (-1 + (2j + 1) / height)``,
-and ``r = sqrt(x^2 + y^2)``. Every grid therefore samples the same continuous square
-``[-scale, scale]^2`` at its pixel centres: a 28x28 grid and a 100x100 grid are two samplings of
-one image, which is what lets a CPPN render one latent at any resolution.
-"""
+"""Geometry: the one size parser (sizes are ``(height, width)``; ``N`` means ``(N, N)``), the
+pixel limit, and coordinate grids at pixel centres: column ``i`` of a ``width``-wide image sits at
+``x_i = scale * (-1 + (2i + 1) / width)``, row ``j`` likewise, ``r = sqrt(x^2 + y^2)``. Every grid
+samples the same square ``[-scale, scale]^2``, so one CPPN latent renders at any resolution."""
 
 from __future__ import annotations
 

@@ -1,8 +1,5 @@
-"""Data: loading MNIST (or your own images), the one LR degradation, and (LR, HR) pipelines.
-
-Everything in sr_lib that needs a low-resolution image makes it with :func:`degrade`, so
-training, evaluation, the notebooks and the CLI all mean the same thing by "LR".
-"""
+"""Data: loading MNIST (or your own images), the one LR degradation (:func:`degrade`, used by
+training, evaluation, the notebooks and the CLI alike) and (LR, HR) pipelines."""
 
 from __future__ import annotations
 
@@ -45,7 +42,10 @@ def load_mnist(path=None, *, hr_size=None, fit="resize", test_fraction=0.1, seed
         path = os.environ["SR_LIB_MNIST"]
     if path is None:
         if REPO_MNIST.exists():
-            verify_sha256(REPO_MNIST, MNIST_SHA256)
+            digest = hashlib.sha256(REPO_MNIST.read_bytes()).hexdigest()
+            if digest != MNIST_SHA256:
+                raise DataError(f"{REPO_MNIST}: sha256 {digest} is not the expected "
+                                f"{MNIST_SHA256}; restore it with git checkout")
             return _load_npz(REPO_MNIST)
         import keras
 
@@ -64,14 +64,6 @@ def load_mnist(path=None, *, hr_size=None, fit="resize", test_fraction=0.1, seed
         return _load_idx_dir(path)
     return _load_image_folder(path, hr_size=hr_size, fit=fit,
                               test_fraction=test_fraction, seed=seed)
-
-
-def verify_sha256(path, expected):
-    """Raise :class:`DataError` unless the file's sha256 equals ``expected``."""
-    digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()
-    if digest != expected:
-        raise DataError(f"{path}: sha256 {digest} does not match the expected {expected}; "
-                        "the file is corrupt or was replaced (restore it with git checkout)")
 
 
 def _load_npz(path):
@@ -233,7 +225,7 @@ def _downsample(x, size):
     return tf.clip_by_value(lr, 0.0, 1.0)
 
 
-def pairs(hr, lr_size, *, batch_size=64, shuffle=True, seed=0, repeat=False):
+def pairs(hr, lr_size, *, batch_size=64, shuffle=True, seed=0):
     """A ``tf.data.Dataset`` of batched (LR, HR) float32 pairs made with :func:`degrade`.
 
     ``lr_size`` is an int or (H, W) for a fixed LR size, or a ``range`` (e.g. ``range(7, 27)``)
@@ -250,8 +242,6 @@ def pairs(hr, lr_size, *, batch_size=64, shuffle=True, seed=0, repeat=False):
     ds = tf.data.Dataset.from_tensor_slices(hr)
     if shuffle:
         ds = ds.shuffle(min(int(hr.shape[0]), 10_000), seed=seed, reshuffle_each_iteration=True)
-    if repeat:
-        ds = ds.repeat()
     ds = ds.batch(batch_size)
 
     if isinstance(lr_size, range):

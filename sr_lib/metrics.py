@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import json
 import time
 from pathlib import Path
 
@@ -106,11 +105,11 @@ def format_table(rows):
 
 def save_table(rows, out_dir, stem="evaluation"):
     """Write ``rows`` to ``out_dir/stem.json`` and ``out_dir/stem.csv``; return both paths."""
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    json_path, csv_path = out_dir / f"{stem}.json", out_dir / f"{stem}.csv"
-    json_path.write_text(json.dumps(rows, indent=2) + "\n")
-    with open(csv_path, "w", newline="") as f:
+    from sr_lib.files import replacing, write_json
+
+    json_path, csv_path = Path(out_dir) / f"{stem}.json", Path(out_dir) / f"{stem}.csv"
+    write_json(json_path, rows)
+    with replacing(csv_path) as tmp, open(tmp, "w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=list(rows[0]))
         writer.writeheader()
         writer.writerows(rows)

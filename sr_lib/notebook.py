@@ -1,23 +1,129 @@
-"""Notebook conveniences: the CI switch, seeding, quiet logs and inline previews."""
+"""Notebook conveniences. ``TRAIN = switch("TRAIN")`` (``$SR_LIB_TRAIN=1``): off, models come
+from ``models/``; on, the notebook trains them with the recipe call of ``sr-lib train``.
+``EXPORT = switch("EXPORT")`` is the only way a notebook writes into the repository. Also: quiet
+TensorFlow start-up, and the check that a notebook reproduces its committed results."""
 
 from __future__ import annotations
 
+import json
 import os
+import sys
+from pathlib import Path
 
-QUICK_ENV = "SR_LIB_QUICK"
-
-
-def quick_mode():
-    """True when ``$SR_LIB_QUICK=1``: notebooks then train and evaluate on a tiny budget (CI)."""
-    return os.environ.get(QUICK_ENV, "0") == "1"
+ROOT = Path(__file__).resolve().parent.parent
+ASSETS, MODELS = ROOT / "readme_assets", ROOT / "models"
 
 
-def setup(seed=0):
-    """Seed Python, NumPy and TensorFlow, quiet TF logging; return :func:`quick_mode`."""
+def switch(name, default=False):
+    """A notebook switch: ``default`` unless ``$SR_LIB_<NAME>`` is ``1``/``true`` or ``0``/``false``."""
+    value = os.environ.get(f"SR_LIB_{name.upper()}")
+    if value is None or value == "":
+        return default
+    if value.lower() not in ("0", "1", "true", "false"):
+        raise ValueError(f"$SR_LIB_{name.upper()} must be 1/true or 0/false, got {value!r}")
+    return value.lower() in ("1", "true")
+
+
+def quiet_tensorflow():
+    """Import TensorFlow without its start-up C++ log lines (oneDNN, CUDA probing).
+
+    TensorFlow 2.2x writes them through absl before ``TF_CPP_MIN_LOG_LEVEL`` is read, so the
+    process's stderr is pointed at /dev/null while it loads and its device list is built.
+    Later warnings and errors are shown as usual. For this process only (a notebook's kernel,
+    the ``sr-lib`` command); importing ``sr_lib`` never calls it.
+    """
+    if "tensorflow" in sys.modules:
+        return sys.modules["tensorflow"]
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    import keras
-    import tensorflow as tf
+    sys.stderr.flush()
+    saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)
+    try:
+        import tensorflow as tf
 
-    keras.utils.set_random_seed(seed)
+        tf.config.list_logical_devices()
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
     tf.get_logger().setLevel("ERROR")
-    return quick_mode()
+    return tf
+
+
+def setup():
+    """Quiet TensorFlow for this notebook's kernel (call it before anything imports TensorFlow)."""
+    quiet_tensorflow()
+
+
+def check_results(rows, path, *, strict=True, psnr_tol=0.02, ssim_tol=0.001):
+    """Compare :func:`sr_lib.evaluate` rows with the committed ``path`` (``{"rows": [...]}``).
+
+    Prints one line; with ``strict`` (bundled weights) raises ``AssertionError`` naming every row
+    whose PSNR drifts by more than ``psnr_tol`` dB or SSIM by more than ``ssim_tol``, so CI
+    (nbval) turns red when a bundled model changes. A freshly trained model is only reported.
+    """
+    committed = {(r["method"], str(r["lr_size"])): r for r in json.loads(Path(path).read_text())["rows"]}
+    drifts = []
+    for r in rows:
+        ref = committed.get((r["method"], str(r["lr_size"])))
+        if ref is None:
+            drifts.append(f"{r['method']} LR {r['lr_size']}: not in {Path(path).name}")
+        elif abs(r["psnr"] - ref["psnr"]) > psnr_tol or abs(r["ssim"] - ref["ssim"]) > ssim_tol:
+            drifts.append(f"{r['method']} LR {r['lr_size']}: PSNR {r['psnr']:.3f} vs "
+                          f"{ref['psnr']:.3f}, SSIM {r['ssim']:.4f} vs {ref['ssim']:.4f}")
+    if not drifts:
+        print(f"all {len(rows)} rows match {Path(path).name} "
+              f"(|dPSNR| <= {psnr_tol} dB, |dSSIM| <= {ssim_tol})")
+    elif strict:
+        raise AssertionError("results differ from the committed ones:\n" + "\n".join(drifts))
+    else:
+        print(f"{len(drifts)} of {len(rows)} rows differ from {Path(path).name} (expected after "
+              "training anew):\n" + "\n".join(drifts))
+
+
+def train_or_load(model_name, variants, *, train, x_train=None, results=None,
+                  runs=ROOT / "runs" / "notebooks"):
+    """The notebook's models, one per variant: bundled, or trained by the recipe.
+
+    ``variants`` maps a label to ``(bundled name, recipe arguments)``. With ``train`` each is
+    ``sr_lib.train(model_name, runs/<bundled name>, x_train=x_train, **arguments)`` (the call
+    ``sr-lib train`` makes); else it is loaded from ``models/``, and its training record (epochs,
+    wall time, history) is read from the committed ``results`` JSON. Returns
+    ``(models, records, run folders)``.
+    """
+    from sr_lib.pretrained import load_pretrained
+    from sr_lib.recipes import train as train_recipe
+
+    committed = json.loads(Path(results).read_text())["training"] if results and not train else {}
+    models, records, folders = {}, {}, {}
+    for label, (name, arguments) in variants.items():
+        if train:
+            folders[label] = Path(runs) / name
+            model, history, seconds = train_recipe(model_name, folders[label], x_train=x_train,
+                                                   **arguments)
+            records[label] = {"epochs": len(history["epoch"]), "wall_s": round(seconds, 1),
+                              "history": {k: [round(v, 6) for v in vs]
+                                          for k, vs in history.items() if k != "epoch"}}
+        else:
+            model, records[label] = load_pretrained(name), committed[label]
+        models[label] = model
+    return models, records, folders
+
+
+def export(results, path, trained=None):
+    """Write ``results`` to ``path`` and, for a trained notebook, each run's ``model.keras`` (and a
+    GAN's ``discriminator.keras``) to ``models/`` under its bundled name (``trained``: name -> run
+    folder). Generator files hold inference weights only (no optimizer state)."""
+    import shutil
+
+    from sr_lib.files import replacing, write_json
+
+    written = [write_json(path, results)]
+    for name, run in (trained or {}).items():
+        for source, target in ((run / "model.keras", MODELS / f"{name}.keras"),
+                               (run / "discriminator.keras", MODELS / "discriminators" / f"{name}.keras")):
+            if source.exists():
+                with replacing(target) as tmp:
+                    shutil.copyfile(source, tmp)
+                written.append(target)
+    print("exported", ", ".join(str(Path(p).relative_to(ROOT)) for p in written))

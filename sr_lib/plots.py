@@ -18,22 +18,17 @@ def to_uint8(image):
 
 
 def _save_atomic(im, path, **kwargs):
-    """Save a PIL image to a temporary file beside ``path``, then rename it into place, so an
-    interrupted save never leaves a truncated file (format from ``path``'s extension)."""
+    """Save a PIL image atomically (:func:`sr_lib.files.replacing`), format from the extension."""
     from PIL import Image
 
-    path = Path(path)
-    fmt = Image.registered_extensions().get(path.suffix.lower())
+    from sr_lib.files import replacing
+
+    fmt = Image.registered_extensions().get(Path(path).suffix.lower())
     if fmt is None:
-        raise ValueError(f"{path}: unknown image extension {path.suffix!r} (use .png, .jpg, ...)")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    try:
+        raise ValueError(f"{path}: unknown image extension {Path(path).suffix!r} (use .png, .jpg, ...)")
+    with replacing(path) as tmp:
         im.save(tmp, format=fmt, **kwargs)
-        tmp.replace(path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return path
+    return Path(path)
 
 
 def save_image(image, path):
@@ -112,32 +107,80 @@ def _pad_to(x, h, w):
                   constant_values=1.0)
 
 
-def compare(columns, hr=None, n=8, title=None):
-    """A figure with one row per method in ``columns`` (name -> images), ``n`` images each.
+def _display(image, pixels, normalize=False):
+    """One (H, W[, 1|3]) image, uint8 or float, as uint8 for ``imshow``, at most ``pixels`` a side
+    (big renders are previewed small, small ones keep visible pixels)."""
+    from PIL import Image
 
-    With ``hr`` given, each image is captioned with its PSNR against ``hr``.
-    """
+    image = np.asarray(image)
+    if normalize:
+        image = (image - image.min()) / max(float(image.max() - image.min()), 1e-12)
+    image = to_uint8(image)
+    image = image[..., 0] if image.ndim == 3 and image.shape[-1] == 1 else image
+    if max(image.shape[:2]) > pixels:
+        h, w = image.shape[:2]
+        f = pixels / max(h, w)
+        image = np.asarray(Image.fromarray(image).resize(
+            (max(1, round(w * f)), max(1, round(h * f))), Image.LANCZOS))
+    return image
+
+
+def _figure(cells, row_names=None, titles=None, inches=1.6, title=None, pixels=400,
+            normalize=False):
+    """A grid figure of ``cells`` (rows of images; ``None`` leaves a cell empty); ``titles`` is
+    one caption per cell (rows of strings) or per column (a flat list, shown on the first row)."""
     import matplotlib.pyplot as plt
 
-    from sr_lib.metrics import psnr
-
-    names = list(columns)
-    fig, axes = plt.subplots(len(names), n, figsize=(1.2 * n, 1.35 * len(names)), squeeze=False)
-    for r, name in enumerate(names):
-        images = _images(columns[name])[:n]
-        scores = None
-        if hr is not None and images.shape[1:] == _images(hr).shape[1:]:
-            scores = np.asarray(psnr(images[..., None], _images(hr)[:n, ..., None]))
+    ncols = max(len(row) for row in cells)
+    fig, axes = plt.subplots(len(cells), ncols, figsize=(inches * ncols, inches * len(cells)),
+                             squeeze=False)
+    for r, row in enumerate(cells):
         for c, ax in enumerate(axes[r]):
-            ax.imshow(images[c], cmap="gray", vmin=0, vmax=1, interpolation="nearest")
             ax.set_xticks([]), ax.set_yticks([])
-            if scores is not None and np.isfinite(scores[c]):
-                ax.set_title(f"{scores[c]:.1f} dB", fontsize=7, pad=2)
-        axes[r, 0].set_ylabel(name, fontsize=8)
+            image = row[c] if c < len(row) else None
+            if image is None:
+                ax.axis("off")
+                continue
+            ax.imshow(_display(image, pixels, normalize), cmap="gray", vmin=0, vmax=255,
+                      interpolation="nearest")
+            caption = (titles[r][c] if titles and isinstance(titles[0], (list, tuple))
+                       else titles[c] if titles and r == 0 else None)
+            if caption:
+                ax.set_title(caption, fontsize=8, pad=2)
+        if row_names:
+            axes[r, 0].set_ylabel(row_names[r], fontsize=8)
     if title:
         fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     return fig
+
+
+def compare(columns, hr=None, n=8, title=None):
+    """A figure with one row per method in ``columns`` (name -> images), ``n`` images each;
+    with ``hr`` given, each image is captioned with its PSNR against ``hr``."""
+    from sr_lib.metrics import psnr
+
+    rows = [list(_images(images)[:n]) for images in columns.values()]
+    captions = [[f"{float(v):.1f} dB" if np.isfinite(v) else "" for v in
+                 np.asarray(psnr(np.stack(row)[..., None], _images(hr)[:n, ..., None]))]
+                if hr is not None and row[0].shape == _images(hr).shape[1:] else [""] * len(row)
+                for row in rows]
+    return _figure(rows, list(columns), captions, inches=1.25, title=title)
+
+
+def image_table(rows, col_titles=None, size=1.6, title=None):
+    """A figure of single images: ``rows`` maps a row name to a list of images (any sizes;
+    ``None`` leaves a cell empty), each drawn at the same display size."""
+    return _figure(list(rows.values()), list(rows), col_titles, inches=size, title=title)
+
+
+def show_images(images, titles=None, cols=None, inches=3.0, pixels=400, normalize=False):
+    """Display images (grey or RGB) ``cols`` a row, each previewed at most ``pixels`` a side;
+    ``normalize`` stretches each image's own range to [0, 1] (e.g. coordinate channels)."""
+    images, cols = list(images), cols or len(images)
+    cells = [images[i:i + cols] for i in range(0, len(images), cols)]
+    titles = titles and [titles[i:i + cols] for i in range(0, len(images), cols)]
+    show(_figure(cells, titles=titles, inches=inches, pixels=pixels, normalize=normalize), dpi=72)
 
 
 def show(fig, path=None, dpi=80, save_dpi=150):
@@ -148,8 +191,10 @@ def show(fig, path=None, dpi=80, save_dpi=150):
     import matplotlib.pyplot as plt
 
     if path is not None:
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-        fig.savefig(path, dpi=save_dpi, bbox_inches="tight")
+        from sr_lib.files import replacing
+
+        with replacing(path) as tmp:
+            fig.savefig(tmp, dpi=save_dpi, bbox_inches="tight")
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
     plt.close(fig)
@@ -158,74 +203,3 @@ def show(fig, path=None, dpi=80, save_dpi=150):
     except ImportError:  # pragma: no cover - outside IPython there is nothing to show
         return
     display(Image(data=buf.getvalue()))
-
-
-def show_png(path, width=None):
-    """Display a saved PNG inline (e.g. a grid from :func:`save_grid`)."""
-    from IPython.display import Image, display
-
-    display(Image(filename=str(path), width=width))
-
-
-def image_table(rows, col_titles=None, size=1.6, title=None):
-    """A figure of single images: ``rows`` maps a row name to a list of images (any sizes).
-
-    ``None`` leaves a cell empty. Each image is drawn at the same display size, so an 8x LR
-    input and its 56x56 upscale sit side by side pixel-true in shape.
-    """
-    import matplotlib.pyplot as plt
-
-    names = list(rows)
-    ncols = max(len(v) for v in rows.values())
-    fig, axes = plt.subplots(len(names), ncols, figsize=(size * ncols, size * len(names)),
-                             squeeze=False)
-    for r, name in enumerate(names):
-        for c, ax in enumerate(axes[r]):
-            ax.set_xticks([]), ax.set_yticks([])
-            image = rows[name][c] if c < len(rows[name]) else None
-            if image is None:
-                ax.axis("off")
-                continue
-            ax.imshow(_images(np.asarray(image)[None])[0], cmap="gray", vmin=0, vmax=1,
-                      interpolation="nearest")
-            if r == 0 and col_titles:
-                ax.set_title(col_titles[c], fontsize=8)
-        axes[r, 0].set_ylabel(name, fontsize=8)
-    if title:
-        fig.suptitle(title, fontsize=10)
-    fig.tight_layout()
-    return fig
-
-
-def show_images(images, titles=None, cols=None, inches=3.0, pixels=400, normalize=False):
-    """Display images in a row (or ``cols`` per row), each downsampled to at most ``pixels``.
-
-    Big renders are previewed small so notebooks stay light; small ones are drawn with visible
-    pixels. ``normalize`` stretches each image's own range to [0, 1] (e.g. coordinate channels).
-    """
-    import matplotlib.pyplot as plt
-    from PIL import Image
-
-    images = list(images)
-    cols = cols or len(images)
-    rows = -(-len(images) // cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(inches * cols, inches * rows), squeeze=False)
-    for i, ax in enumerate(axes.flat):
-        ax.axis("off")
-        if i >= len(images):
-            continue
-        image = np.asarray(images[i], dtype=None)
-        if normalize:
-            image = (image - image.min()) / max(float(image.max() - image.min()), 1e-12)
-        image = to_uint8(image)
-        image = image[..., 0] if image.ndim == 3 and image.shape[-1] == 1 else image
-        if max(image.shape[:2]) > pixels:
-            h, w = image.shape[:2]
-            factor = pixels / max(h, w)
-            image = np.asarray(Image.fromarray(image).resize(
-                (max(1, round(w * factor)), max(1, round(h * factor))), Image.LANCZOS))
-        ax.imshow(image, cmap="gray", vmin=0, vmax=255, interpolation="nearest")
-        if titles:
-            ax.set_title(titles[i], fontsize=10)
-    fig.tight_layout()
-    show(fig, dpi=72)

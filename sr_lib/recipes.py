@@ -1,13 +1,8 @@
-"""Training recipes: one per model, shared by the notebooks and ``sr-lib train``.
-
-A recipe is the model's defaults in :data:`RECIPES` (stored once) plus :func:`train`, which
-builds, compiles and fits it into a run folder: ``model.keras`` (the best upscaling network so
-far), ``history.csv``, ``samples/`` (a grid per epoch), ``tensorboard/``, ``backup/``
-(``keras.callbacks.BackupAndRestore``: rerunning the same call resumes from the last completed
-epoch) and ``run.json`` (the configuration and a fingerprint of the data; a folder holding another
-run is refused). Validation always comes from the training split: the last ``val_size`` images
-of ``x_train`` (1,000, or a tenth of smaller sets) are held back, never the test set.
-"""
+"""Training recipes, one per model, shared by the notebooks and ``sr-lib train``: the defaults in
+:data:`RECIPES` (stored once) and :func:`train`, which fits into a run folder ``model.keras`` (the
+best upscaling network so far), ``history.csv``, ``samples/``, ``tensorboard/``, ``backup/``
+(rerunning the same call resumes) and ``run.json`` (configuration and data fingerprint; a folder
+holding another run is refused). Validation comes from the training split, never the test set."""
 
 from __future__ import annotations
 
@@ -19,19 +14,23 @@ import time
 import warnings
 from pathlib import Path
 
+from sr_lib.files import write_json
+
 SPEC_FILE = "run.json"
 RESULT_FILE = "result.json"
 VAL_SIZE = 1000
 
 # Each model's recipe: the bundled model's configuration (notebooks 01, 03, 04). GANs train on
 # (LR, HR) pairs with the SRGAN trainer; `residual`/`adv_weight` choose the notebooks' variants.
+# `patience`: stop once the validation loss has not improved for that many epochs (`epochs` is
+# then the most it may run); model.keras keeps the best epoch either way.
 RECIPES = {
     "local_cppn": dict(lr_sizes=range(7, 27), val_lr_size=14, epochs=7, batch_size=64,
-                       learning_rate=1e-3),
-    "vae_gan": dict(lr_sizes=26, val_lr_size=26, epochs=3, batch_size=128, learning_rate=1e-3,
-                    residual=True, adv_weight=1e-3),
-    "cppn_gan": dict(lr_sizes=26, val_lr_size=26, epochs=1, batch_size=32, learning_rate=1e-3,
-                     residual=True, adv_weight=1e-3),
+                       learning_rate=1e-3, patience=None),
+    "vae_gan": dict(lr_sizes=26, val_lr_size=26, epochs=30, batch_size=128, learning_rate=1e-3,
+                    patience=3, residual=True, adv_weight=1e-3),
+    "cppn_gan": dict(lr_sizes=26, val_lr_size=26, epochs=30, batch_size=32, learning_rate=1e-3,
+                     patience=3, residual=True, adv_weight=1e-3),
 }
 MODELS = tuple(RECIPES)
 STRATEGIES = ("default", "mirrored", "multiworker")
@@ -60,12 +59,6 @@ def read_spec(out_dir):
     return json.loads((Path(out_dir) / SPEC_FILE).read_text())
 
 
-def _write_json(path, data):
-    tmp = Path(path).with_suffix(".tmp")
-    tmp.write_text(json.dumps(data, indent=2) + "\n")
-    tmp.replace(path)
-
-
 def _check_run_dir(out_dir, spec):
     """Create ``out_dir`` and record ``spec``; refuse a folder that holds a different run."""
     out_dir = Path(out_dir)
@@ -79,12 +72,14 @@ def _check_run_dir(out_dir, spec):
                              f"({', '.join(changed)} differ); use another --out or delete the "
                              "folder to start over")
     else:
-        _write_json(path, spec)
+        write_json(path, spec)
     return out_dir
 
 
-def callbacks(out_dir, sample_inputs=None, sample_targets=None, monitor="val_loss"):
-    """The standard callbacks of a run folder (see the module docstring).
+def callbacks(out_dir, sample_inputs=None, sample_targets=None, monitor="val_loss",
+              patience=None):
+    """The standard callbacks of a run folder (see the module docstring), with early stopping
+    after ``patience`` epochs without improvement of ``monitor`` if given.
 
     ``model.keras`` is the upscaling network: the model itself, or a GAN trainer's
     ``generator``, saved whenever ``monitor`` improves.
@@ -102,6 +97,8 @@ def callbacks(out_dir, sample_inputs=None, sample_targets=None, monitor="val_los
            keras.callbacks.TensorBoard(str(out_dir / "tensorboard"), write_graph=False)]
     if sample_inputs is not None:
         cbs.append(SampleGrid(sample_inputs, out_dir / "samples", targets=sample_targets))
+    if patience:
+        cbs.append(keras.callbacks.EarlyStopping(monitor, patience=patience, mode="min"))
     return cbs
 
 
@@ -109,13 +106,11 @@ def get_strategy(name="default"):
     """A ``tf.distribute`` strategy by name (``multiworker`` reads ``TF_CONFIG``)."""
     import tensorflow as tf
 
-    if name == "default":
-        return tf.distribute.get_strategy()
-    if name == "mirrored":
-        return tf.distribute.MirroredStrategy()
-    if name == "multiworker":
-        return tf.distribute.MultiWorkerMirroredStrategy()
-    raise ValueError(f"unknown strategy {name!r}; choose from {STRATEGIES}")
+    makers = dict(zip(STRATEGIES, (tf.distribute.get_strategy, tf.distribute.MirroredStrategy,
+                                   tf.distribute.MultiWorkerMirroredStrategy)))
+    if name not in makers:
+        raise ValueError(f"unknown strategy {name!r}; choose from {STRATEGIES}")
+    return makers[name]()
 
 
 @contextlib.contextmanager
@@ -177,8 +172,9 @@ def _fingerprint(x):
 
 
 def train(model_name, out_dir, *, x_train, x_val=None, val_size=None, epochs=None,
-          batch_size=None, lr_sizes=None, val_lr_size=None, learning_rate=None, residual=None,
-          adv_weight=None, seed=0, strategy="default", verbose=2, **model_kwargs):
+          batch_size=None, lr_sizes=None, val_lr_size=None, learning_rate=None, patience=None,
+          residual=None, adv_weight=None, seed=0, strategy="default", verbose=2,
+          **model_kwargs):
     """Train ``model_name`` (one of :data:`MODELS`) into the run folder ``out_dir``.
 
     ``x_train`` are HR images (uint8 or float, (N, H, W[, C]), square); unless ``x_val`` is
@@ -190,7 +186,6 @@ def train(model_name, out_dir, *, x_train, x_val=None, val_size=None, epochs=Non
     ``tf.distribute`` ``strategy``. Returns ``(upscaling_model, history, wall_seconds)``; a
     finished run is loaded, an interrupted one resumed.
     """
-    import keras
     import numpy as np
 
     from sr_lib.data import degrade, pairs, to_float
@@ -198,7 +193,8 @@ def train(model_name, out_dir, *, x_train, x_val=None, val_size=None, epochs=Non
     if model_name not in RECIPES:
         raise ValueError(f"unknown model {model_name!r}; choose from {MODELS}")
     given = dict(epochs=epochs, batch_size=batch_size, lr_sizes=lr_sizes, val_lr_size=val_lr_size,
-                 learning_rate=learning_rate, residual=residual, adv_weight=adv_weight)
+                 learning_rate=learning_rate, patience=patience, residual=residual,
+                 adv_weight=adv_weight)
     recipe = {**RECIPES[model_name], **{k: v for k, v in given.items() if v is not None}}
     unknown = [k for k in ("residual", "adv_weight") if k in recipe
                and k not in RECIPES[model_name]]
@@ -243,7 +239,8 @@ def train(model_name, out_dir, *, x_train, x_val=None, val_size=None, epochs=Non
         with get_strategy(strategy).scope():
             model, monitor = build(spec, steps, **model_kwargs)
         sample_hr = to_float(x_val[:8])
-        cbs = callbacks(out_dir, degrade(sample_hr, recipe["val_lr_size"]), sample_hr, monitor)
+        cbs = callbacks(out_dir, degrade(sample_hr, recipe["val_lr_size"]), sample_hr, monitor,
+                        recipe["patience"])
         return _fit(model, out_dir, recipe["epochs"], x=train_ds, validation_data=val_ds,
                     callbacks=cbs, verbose=verbose)
 
@@ -258,7 +255,7 @@ def _fit(model, out_dir, epochs, **fit_kwargs):
     out_dir = Path(out_dir)
     result_path = out_dir / RESULT_FILE
     result = json.loads(result_path.read_text()) if result_path.exists() else {"wall_seconds": 0.0}
-    if len(read_history(out_dir).get("epoch", [])) < epochs:
+    if len(read_history(out_dir).get("epoch", [])) < epochs and not result.get("stopped_early"):
         start = time.perf_counter()
         try:
             with warnings.catch_warnings():  # a tf.data input makes fit's shuffle flag moot
@@ -271,6 +268,7 @@ def _fit(model, out_dir, epochs, **fit_kwargs):
                 f"{out_dir}; lower the learning rate or check the data, in a new run folder"
             ) from None
         result["wall_seconds"] += time.perf_counter() - start
-        _write_json(result_path, result)
+        result["stopped_early"] = len(read_history(out_dir).get("epoch", [])) < epochs
+        write_json(result_path, result)
     best = keras.saving.load_model(out_dir / "model.keras")
     return best, read_history(out_dir), result["wall_seconds"]

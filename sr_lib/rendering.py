@@ -1,16 +1,11 @@
-"""The one chunked rendering engine: any output size in bounded memory.
+"""The one chunked rendering engine (any output size in bounded memory) and the CPPN render.
 
-:func:`render_chunks` computes an image of ``height x width`` pixels (for a batch) ``count``
-pixels at a time through a step function that generates each chunk's coordinates from its pixel
-indices (:func:`chunk_coords`; the full ``(H*W, 3)`` grid is never built). ``count`` is one fixed
-shape per call, so a compiled step is traced once per model, chunk size and batch size, never per
-image size (small images and unchunked renders use the next power of two). Pixels are
-independent, so a chunked render equals an unchunked one exactly; chunks are at least ``MIN_CHUNK`` pixels (the
-last one padded) and a power of two: XLA's CPU kernels round differently for tiny and ragged
-matrix products.
-
-Both decoders of the series use it: :func:`render` for a CPPN ``(coords, z) -> values`` and
-:meth:`sr_lib.models.LocalCPPN.upscale` for the local-latent CPPN.
+:func:`render_chunks` computes a batch of images ``count`` pixels at a time through a step that
+makes each chunk's coordinates from its pixel indices (:func:`chunk_coords`), so the full grid is
+never built. ``count`` is a power of two of at least ``MIN_CHUNK``, fixed per call (the last chunk
+padded): compiled steps trace once per model, chunk and batch size, and a chunked render equals an
+unchunked one exactly (XLA's CPU kernels round differently for tiny and ragged products). Used by
+:func:`render` (CPPNs) and :meth:`sr_lib.models.LocalCPPN.upscale`.
 """
 
 from __future__ import annotations

@@ -1,11 +1,9 @@
-"""GAN training: :class:`SRGAN` (a ``keras.Model`` with its own ``train_step``) and callbacks.
+"""GAN training (:class:`SRGAN`, a ``keras.Model`` with its own ``train_step``) and callbacks.
 
-Losses are computed per example and averaged with ``tf.nn.compute_average_loss`` (layer losses
-such as the KL term with ``tf.nn.scale_regularization_loss``), so each replica's loss is scaled
-for the global batch under ``tf.distribute`` strategies. The generator runs through
-``stateless_call(..., return_losses=True)``: its layer losses are collected per call, not read
-from ``generator.losses``, which replicas tracing in parallel threads would overwrite.
-"""
+Per-example losses are averaged with ``tf.nn.compute_average_loss`` (layer losses such as the KL
+with ``tf.nn.scale_regularization_loss``), so replicas scale for the global batch. The generator
+runs through ``stateless_call(..., return_losses=True)``: layer losses are collected per call,
+not read from ``generator.losses``, which replicas tracing in parallel threads would overwrite."""
 
 from __future__ import annotations
 
@@ -14,6 +12,8 @@ from pathlib import Path
 
 import keras
 import tensorflow as tf
+
+from sr_lib.files import replacing
 
 TRACKED = ("g_loss", "d_loss", "recon", "adv", "kl", "psnr")
 
@@ -198,7 +198,8 @@ class SampleGrid(keras.callbacks.Callback):
 
 class BestUpscaler(keras.callbacks.Callback):
     """Save the upscaling network (a GAN trainer's ``generator``, else the model) to ``path``
-    whenever ``monitor`` reaches a new minimum; the file survives interrupted runs."""
+    whenever ``monitor`` reaches a new minimum (a GAN's discriminator of the same epoch beside it,
+    as ``discriminator.keras``); files are replaced atomically, so they survive interruptions."""
 
     def __init__(self, path, monitor="val_loss", best=float("inf")):
         super().__init__()
@@ -211,7 +212,9 @@ class BestUpscaler(keras.callbacks.Callback):
                              f"logged metrics {sorted(logs or {})}")
         if value < self.best:
             self.best = float(value)
-            network = getattr(self.model, "generator", self.model)
-            tmp = self.path.with_suffix(".tmp.keras")
-            network.save(tmp)
-            tmp.replace(self.path)  # atomic: a crash never leaves a half-written model
+            saves = [(getattr(self.model, "generator", self.model), self.path)]
+            if hasattr(self.model, "discriminator"):
+                saves.append((self.model.discriminator, self.path.with_name("discriminator.keras")))
+            for network, path in saves:
+                with replacing(path) as tmp:  # a crash never leaves a half-written model
+                    network.save(tmp)

@@ -1,16 +1,8 @@
-"""The one upscaler contract: interpolations, bundled models and your own ``.keras`` files alike.
-
->>> up = sr_lib.get_upscaler("bicubic")            # or "local_cppn", "runs/x/model.keras", a model
->>> sr = up(images, 28)                            # or up(images, (56, 28)), up(images, scale=2)
-
-Input rules (the same for every upscaler): ``images`` is uint8 (0..255) or float (0..1), either
-one image ``(H, W)`` / ``(H, W, C)`` or a batch ``(N, H, W, C)``; the output size is an int, an
-``(H, W)`` pair or ``scale=`` times the input size (fixed-size models default to their own).
-Output: a float32 numpy array in [0, 1] of the input's form (one image in, one image out).
-Sizes, channels and values are checked before any model runs, each with a one-line ValueError.
-
-:func:`sr_lib.metrics.evaluate` measures any of these, and any callable ``f(lr, (H, W))``.
-"""
+"""The one upscaler contract, for interpolations, bundled models and ``.keras`` files alike:
+``get_upscaler("bicubic" | "local_cppn" | "runs/x/model.keras" | model)(images, 28 | (H, W) |
+scale=2)``. ``images``: uint8 (0..255) or float (0..1), one image ``(H, W[, C])`` or a batch
+``(N, H, W, C)``. Output: float32 numpy in [0, 1] of the input's form. Sizes, channels and values
+are checked before any model runs, each failure a one-line ``ValueError``."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
 """Model builders, one module per component; importing this registers every custom class."""
+# ruff: noqa: F401
 from sr_lib.models.encoder import build_encoder
 from sr_lib.models.discriminator import build_discriminator
 from sr_lib.models.vae_gan import build_decoder, build_vae_gan_generator

@@ -1,19 +1,11 @@
 """The CPPN-GAN super-resolver of notebook 03: one LR digit in, an SR image of any size out.
 
-The encoder of notebook 01 (with its :class:`~sr_lib.layers.Sampling` layer) maps the LR image
-to a global latent ``z``; the CPPN of notebook 02 maps ``(z, x, y, r)`` to a pixel value. Since
-the CPPN is a function of continuous coordinates, the same weights draw the digit on a 28x28
-grid for training (``call``, judged by the discriminator of notebook 01 through
-:class:`sr_lib.training.SRGAN`) and on any grid afterwards (:meth:`CPPNGenerator.upscale`,
-chunked through :func:`sr_lib.render`).
-
-Two variants, as in notebook 01:
-
-* ``residual=False`` (*latent only*): the image is the CPPN's output, so everything passes
-  through ``z``.
-* ``residual=True``: the CPPN draws a correction ``2 * cppn - 1`` in [-1, 1] that is added to
-  the bicubic upsample of the LR input at the requested size; its output layer starts at zero,
-  so training starts from bicubic.
+The shared VAE encoder maps the LR image to a global latent ``z``; the CPPN of notebook 02 maps
+``(z, x, y, r)`` to a pixel value, so the same weights draw on the 28x28 training grid (``call``)
+and on any grid afterwards (:meth:`CPPNGenerator.upscale`, through :func:`sr_lib.render`).
+``residual=False`` (*latent only*): the image is the CPPN's output. ``residual=True``: the CPPN
+draws a correction ``2 * cppn - 1`` added to the bicubic upsample of the LR input at the
+requested size; its output layer starts at zero, so training starts from bicubic.
 """
 
 from __future__ import annotations

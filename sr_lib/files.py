@@ -1,0 +1,28 @@
+"""Writing files so that nothing is lost: every output goes to a temporary file beside its target
+and is renamed into place, so an interrupted write leaves the old file (or none), never half."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from pathlib import Path
+
+
+@contextlib.contextmanager
+def replacing(path):
+    """Yield a temporary path beside ``path`` (same suffix); rename it onto ``path`` on success."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.stem}.tmp{path.suffix}")
+    try:
+        yield tmp
+        tmp.replace(path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def write_json(path, data):
+    """Write ``data`` as indented JSON, atomically."""
+    with replacing(path) as tmp:
+        tmp.write_text(json.dumps(data, indent=1) + "\n")
+    return Path(path)
