@@ -59,13 +59,13 @@ def bench(size, channels, dtype, repeats, chunk, hidden=32, depth=4):
     model = build_cppn(LATENT, channels=channels, hidden=hidden, depth=depth, seed=0)
     z = random_latents(1, LATENT, seed=0)[0]
     start = time.perf_counter()
-    render(model, z, size, size, chunk=chunk, dtype=dtype)
+    render(model, z, size, chunk=chunk, dtype=dtype)
     first = time.perf_counter() - start
     walls, cpus, peaks, absolute = [], [], [], []
     for _ in range(repeats):
         with PeakRSS() as mem:
             wall, cpu = time.perf_counter(), time.process_time()
-            image = render(model, z, size, size, chunk=chunk, dtype=dtype)
+            image = render(model, z, size, chunk=chunk, dtype=dtype)
             walls.append(time.perf_counter() - wall)
             cpus.append(time.process_time() - cpu)
         peaks.append(mem.peak - mem.before)

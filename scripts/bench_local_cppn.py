@@ -21,7 +21,7 @@ import numpy as np
 
 from bench_cppn import PeakRSS  # same folder
 
-from sr_lib import upscalers
+from sr_lib import get_upscaler
 from sr_lib.data import degrade, load_mnist
 
 
@@ -62,7 +62,7 @@ def main():
                                                    args.repeats if size < 4096 else 1)}
         renders.append(row)
         print(row)
-    bicubic = upscalers.get("bicubic")
+    bicubic = get_upscaler("bicubic")
     batch = []
     for lr_size in (26, 14, 7):
         lr = degrade(x_test, lr_size).numpy()

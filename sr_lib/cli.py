@@ -92,8 +92,8 @@ def build_parser():
     tr.add_argument("--lr-size", type=_lr_range, default=None,
                     help="LR size N, or a range LOW:HIGH drawn per batch (local_cppn default "
                          "7:26, vae_gan and cppn_gan 26)")
-    tr.add_argument("--epochs", type=_positive, help="default: the recipe's (local_cppn 7; GANs "
-                                                     "at most 30, stopping early)")
+    tr.add_argument("--epochs", type=_positive, help="default: the recipe's (local_cppn 7; "
+                                                     "vae_gan 30, cppn_gan 20 at most)")
     tr.add_argument("--batch-size", type=_positive, help="default: the recipe's")
     tr.add_argument("--latent-only", action="store_true",
                     help="GANs: decode from the latent alone (no bicubic skip)")

@@ -29,7 +29,7 @@ RECIPES = {
                        learning_rate=1e-3, patience=None),
     "vae_gan": dict(lr_sizes=26, val_lr_size=26, epochs=30, batch_size=128, learning_rate=1e-3,
                     patience=3, residual=True, adv_weight=1e-3),
-    "cppn_gan": dict(lr_sizes=26, val_lr_size=26, epochs=30, batch_size=32, learning_rate=1e-3,
+    "cppn_gan": dict(lr_sizes=26, val_lr_size=26, epochs=20, batch_size=32, learning_rate=1e-3,
                      patience=3, residual=True, adv_weight=1e-3),
 }
 MODELS = tuple(RECIPES)
