@@ -8,6 +8,7 @@ import argparse
 import sys
 
 from sr_lib import recipes  # light: imports TensorFlow only when a run starts
+from sr_lib.notebook import quiet_tensorflow  # each command calls it once its arguments check out
 from sr_lib.pretrained import DESCRIPTIONS
 
 
@@ -109,8 +110,10 @@ def build_parser():
 
     models = "; ".join(f"{k}: {v}" for k, v in DESCRIPTIONS.items())
     up = sub.add_parser("upscale", help="upscale one grayscale image (default: the local CPPN)")
-    up.add_argument("input", help="input PNG/JPEG (RGB is converted to grayscale)")
-    up.add_argument("output", help="output image (format from the extension)")
+    up.add_argument("input", help="input image (8/16-bit, float; colour is converted to grey, "
+                                  "transparency composited onto black)")
+    up.add_argument("output", help="output image (format from the extension; an existing file "
+                                   "is replaced, atomically; the input never is)")
     up.add_argument("--model", default="local_cppn",
                     help=f"a bundled model ({models}), an interpolation or a .keras file "
                          "(what sr-lib train writes)")
@@ -128,10 +131,11 @@ def cmd_evaluate(args):
     from sr_lib.data import load_mnist
     from sr_lib.upscalers import get_upscaler
 
-    methods = {name: get_upscaler(name) for name in args.methods}
     _, (x_test, _) = load_mnist(args.data, hr_size=args.hr_size)
     if args.limit:
         x_test = x_test[:args.limit]
+    quiet_tensorflow()
+    methods = {name: get_upscaler(name) for name in args.methods}
     rows = metrics.evaluate(methods, x_test, args.lr_sizes, batch_size=args.batch_size)
     print(metrics.format_table(rows))
     json_path, csv_path = metrics.save_table(rows, args.out)
@@ -142,15 +146,18 @@ def cmd_cppn(args):
     import math
     from pathlib import Path
 
-    from sr_lib import plots, rendering, walk
+    from sr_lib import plots, walk
     from sr_lib.coords import check_pixels
-    from sr_lib.models import build_cppn
 
     height, width = args.size or ((256, 256) if args.gif else (512, 512))
     check_pixels((height, width), args.frames if args.gif else 1)  # before anything is built
     if args.gif and args.keyframes < 2:
         raise ValueError("--keyframes must be >= 2 for a walk")
     out = Path(args.out or ("cppn.gif" if args.gif else "cppn.png"))
+    quiet_tensorflow()
+    from sr_lib import rendering
+    from sr_lib.models import build_cppn
+
     model = build_cppn(args.latent_dim, channels=args.channels, hidden=args.hidden,
                        depth=args.depth, activation=args.activation, scale=args.scale,
                        seed=args.seed)
@@ -182,6 +189,7 @@ def cmd_train(args):
     if args.limit:
         x_train = x_train[:args.limit]
     out = args.out or recipes.default_run_dir(args.model, **variant)
+    quiet_tensorflow()
     model, history, wall = recipes.train(
         args.model, out, x_train=x_train, epochs=args.epochs, batch_size=args.batch_size,
         lr_sizes=args.lr_size, seed=args.seed, strategy=args.strategy, verbose=1, **variant)
@@ -195,36 +203,34 @@ def cmd_train(args):
 
 
 def cmd_upscale(args):
-    import numpy as np
-    from PIL import Image, UnidentifiedImageError
+    from pathlib import Path
 
-    from sr_lib.plots import save_image
+    from PIL import Image
+
+    from sr_lib.plots import load_image, save_image
+
+    if Path(args.output).suffix.lower() not in Image.registered_extensions():
+        raise ValueError(f"{args.output}: unknown image extension (use .png, .jpg, ...)")
+    if Path(args.output).resolve() == Path(args.input).resolve():
+        raise ValueError(f"{args.output}: refusing to write over the input image")
+    lr, notes = load_image(args.input)
+    for note in notes:
+        print(f"note: {note}", file=sys.stderr)
+    quiet_tensorflow()
     from sr_lib.upscalers import get_upscaler
 
-    try:
-        with Image.open(args.input) as im:
-            im.load()
-            image = im.copy()
-    except (UnidentifiedImageError, OSError) as exc:
-        raise ValueError(f"{args.input}: not a readable image ({exc})") from exc
-    if image.mode not in ("L", "1", "I", "I;16", "F"):
-        print(f"note: {args.input} is {image.mode}; converting it to grayscale", file=sys.stderr)
-    lr = np.asarray(image.convert("L"))
     upscale = get_upscaler(args.model)
     scale = 4.0 if args.size is None and args.scale is None and upscale.hr_size is None \
         else args.scale
     height, width = upscale.output_size(lr.shape, args.size, scale)
     sr = upscale(lr, (height, width), progress=height * width >= 1_000_000)
     save_image(sr, args.output)
-    print(f"wrote {args.output} ({sr.shape[0]}x{sr.shape[1]} from {image.height}x{image.width}, "
+    print(f"wrote {args.output} ({sr.shape[0]}x{sr.shape[1]} from {lr.shape[0]}x{lr.shape[1]}, "
           f"model {args.model})")
 
 
 def main(argv=None):
     args = build_parser().parse_args(_join_height_width(sys.argv[1:] if argv is None else argv))
-    from sr_lib.notebook import quiet_tensorflow
-
-    quiet_tensorflow()  # the command's own process: no start-up log lines from TensorFlow
     try:
         args.func(args)
     except (ValueError, OSError) as exc:  # bad input, missing or unwritable paths

@@ -31,6 +31,40 @@ def _save_atomic(im, path, **kwargs):
     return Path(path)
 
 
+def load_image(path):
+    """A grayscale image file as float32 (H, W) in [0, 1] and notes on what was converted.
+
+    8- and 16-bit grey are scaled by their range, float images (mode F, e.g. TIFF) taken as 0..1
+    and clipped, transparency composited onto black (MNIST's background), colour averaged to
+    grey (ITU-R 601-2 luma). Unreadable files and decompression bombs are a one-line ``ValueError``.
+    """
+    from PIL import Image
+
+    try:
+        with Image.open(path) as im:
+            im.load()
+            image = im.copy()
+    except (OSError, Image.DecompressionBombError) as exc:  # UnidentifiedImageError is an OSError
+        raise ValueError(f"{path}: not a readable image ({exc})") from None
+    notes, mode = [], image.mode
+    if mode not in ("1", "L", "LA", "I", "I;16", "I;16B", "I;16L", "F"):
+        notes.append(f"{path} is {mode}; converting it to grayscale (the bundled models were "
+                     "trained on MNIST digits, not colour pictures)")
+    if "A" in image.mode or "transparency" in image.info:
+        notes.append(f"{path} has transparency; compositing it onto black")
+        image = image.convert("RGBA")
+        image = Image.alpha_composite(Image.new("RGBA", image.size, (0, 0, 0, 255)), image)
+    if image.mode in ("I;16", "I;16B", "I;16L", "I"):
+        x = np.asarray(image, np.float64) / 65535.0  # 16-bit grey (PNG, TIFF)
+    elif image.mode == "F":
+        x = np.asarray(image, np.float64)
+        if x.min() < 0 or x.max() > 1:
+            notes.append(f"{path} is a float image with values outside [0, 1]; clipping them")
+    else:
+        x = np.asarray(image.convert("L"), np.float64) / 255.0
+    return np.clip(x, 0.0, 1.0).astype(np.float32), notes
+
+
 def save_image(image, path):
     """Write an ``(H, W)`` or ``(H, W, 1 or 3)`` float [0, 1] or uint8 image."""
     from PIL import Image

@@ -149,3 +149,27 @@ def test_notebook_switches_and_result_checks(tmp_path, monkeypatch, capsys):
         check_results([{**row, "ssim": 0.902}], committed)
     check_results([{**row, "psnr": 31.0}], committed, strict=False)
     assert "1 of 1 rows differ" in capsys.readouterr().out
+
+
+def test_notebook_train_switch_trains_with_the_recipe_and_exports(tmp_path, monkeypatch):
+    """What a notebook does with TRAIN = True and EXPORT = True, on a tiny model: the recipe
+    call into runs/notebooks/NAME, then results and weights copied out only on export."""
+    from sr_lib import notebook, pretrained, recipes
+
+    monkeypatch.setattr(notebook, "MODELS", tmp_path / "models")
+    monkeypatch.setattr(pretrained, "MODELS_DIR", tmp_path / "models")
+    monkeypatch.setattr(notebook, "ROOT", tmp_path)
+    x = sr_lib.load_mnist()[0][0][:40]
+    variants = {"tiny": ("tiny_cppn", dict(epochs=1, features=4, blocks=1, hidden=4, depth=2))}
+    models, records, runs = notebook.train_or_load("local_cppn", variants, train=True, x_train=x,
+                                                   runs=tmp_path / "runs")
+    assert runs["tiny"] == tmp_path / "runs" / "tiny_cppn"
+    assert recipes.read_spec(runs["tiny"])["val_lr_size"] == recipes.RECIPES["local_cppn"]["val_lr_size"]
+    assert records["tiny"]["epochs"] == 1 and "val_loss" in records["tiny"]["history"]
+    assert not (tmp_path / "models").exists()  # nothing leaves the run folder without EXPORT
+    notebook.export({"rows": [], "training": records}, tmp_path / "r.json",
+                    trained={"tiny_cppn": runs["tiny"]})
+    assert (tmp_path / "models" / "tiny_cppn.keras").exists()
+    loaded, again, _ = notebook.train_or_load("local_cppn", variants, train=False,
+                                              results=tmp_path / "r.json")
+    assert again == json.loads(json.dumps(records))

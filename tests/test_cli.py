@@ -2,6 +2,7 @@ import json
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 from sr_lib.cli import main
@@ -130,3 +131,43 @@ def test_upscale_cppn_gan_any_size(tmp_path):
     assert main(["upscale", "--model", "cppn_gan", "--size", "100", str(tmp_path / "in.png"),
                  str(tmp_path / "out.png")]) == 0
     assert Image.open(tmp_path / "out.png").size == (100, 100)
+
+
+@pytest.mark.parametrize("make, note, expected_max", [
+    (lambda p: __import__("PIL.Image").Image.fromarray(
+        np.full((6, 6), 65535, np.uint16)).save(p), None, 1.0),
+    (lambda p: __import__("PIL.Image").Image.fromarray(
+        np.full((6, 6), 0.5, np.float32)).save(p), None, 0.5),
+    (lambda p: __import__("PIL.Image").Image.fromarray(
+        np.dstack([np.full((6, 6, 3), 255, np.uint8), np.zeros((6, 6, 1), np.uint8)])).save(p),
+     "transparency", 0.0),
+])
+def test_upscale_reads_16_bit_float_and_alpha_images(tmp_path, capsys, monkeypatch,
+                                                     tiny_local_cppn, make, note, expected_max):
+    """16-bit grey is scaled by 65535 (not binarised), a float TIFF taken as 0..1 (not black),
+    transparency composited onto black with a notice."""
+    from sr_lib import plots
+
+    path = tmp_path / ("in.tif" if expected_max == 0.5 else "in.png")
+    make(path)
+    image, notes = plots.load_image(path)
+    assert image.max() == pytest.approx(expected_max, abs=1e-3)
+    assert (note is None and not notes) or any(note in n for n in notes)
+    assert main(["upscale", str(path), str(tmp_path / "out.png"), "--scale", "2"]) == 0
+    assert (note is None) == ("note:" not in capsys.readouterr().err)
+
+
+def test_upscale_refuses_its_input_and_bad_outputs_before_any_work(tmp_path, capsys, monkeypatch):
+    from PIL import Image
+
+    Image.new("L", (6, 6), 9).save(tmp_path / "x.png")
+    before = (tmp_path / "x.png").read_bytes()
+    assert main(["upscale", str(tmp_path / "x.png"), str(tmp_path / "x.png")]) == 2
+    assert "refusing to write over the input" in capsys.readouterr().err
+    assert (tmp_path / "x.png").read_bytes() == before
+    assert main(["upscale", str(tmp_path / "x.png"), str(tmp_path / "x.xyz")]) == 2
+    assert "unknown image extension" in capsys.readouterr().err
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 10)  # 36 pixels > 2 x 10: a "bomb"
+    assert main(["upscale", str(tmp_path / "x.png"), str(tmp_path / "y.png")]) == 2
+    err = capsys.readouterr().err
+    assert "not a readable image" in err and "decompression bomb" in err.lower()

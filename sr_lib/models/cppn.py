@@ -3,7 +3,7 @@
 ``build_cppn`` returns a Keras model ``(coords, z) -> values``: ``coords`` is ``(batch, pixels, 3)``
 rows of ``(x, y, r)`` (see :mod:`sr_lib.coords`), ``z`` is ``(batch, latent_dim)`` and the output
 is ``(batch, pixels, channels)`` in ``[0, 1]``. Every pixel is computed independently from its
-coordinates, so one ``z`` renders at any resolution (:func:`sr_lib.render.render`).
+coordinates, so one ``z`` renders at any resolution (:func:`sr_lib.render`).
 
 Weights are drawn from N(0, stddev^2) (stddev 1 as in the reference CPPNs), wide enough that an
 untrained network already draws rich patterns; the model also trains by gradient, ``z`` included.
