@@ -7,6 +7,7 @@ import gzip
 import hashlib
 import os
 import struct
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +18,7 @@ MNIST_SHA256 = "06af5dfe73b70e3bc1c36439982b18a8d76803db9b544f6fdf838a37fbb01b64
 REPO_MNIST = Path(__file__).resolve().parent.parent / "data" / "mnist.npz"
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp"}
 MAX_LR_SIZE = 4096
+MAX_IDX_BYTES = 2**31  # 2 GiB of pixels per IDX file
 
 
 class DataError(ValueError):
@@ -51,6 +53,10 @@ def load_mnist(path=None, *, hr_size=None, fit="resize", test_fraction=0.1, seed
 
         return keras.datasets.mnist.load_data()
 
+    if not 0 <= test_fraction < 1:
+        raise ValueError(f"test_fraction must be in [0, 1), got {test_fraction!r}")
+    if str(path).strip() == "":
+        raise DataError("the data path is empty (give a file or folder, or omit it for MNIST)")
     path = Path(path).expanduser()
     if not path.exists():
         raise DataError(f"{path}: no such file or directory (expected an .npz file, a directory "
@@ -95,22 +101,26 @@ def _idx_files(folder):
                   if p.is_file() and "-idx" in p.name and "-ubyte" in p.name)
 
 
-def read_idx(path):
-    """Read one IDX file (optionally gzipped) into a numpy array."""
+def read_idx(path, max_bytes=MAX_IDX_BYTES):
+    """Read one IDX file (optionally gzipped) into a numpy array; the header's size is checked
+    against ``max_bytes`` before anything is inflated, and no more than it says is read."""
     path = Path(path)
     opener = gzip.open if path.suffix == ".gz" else open
     try:
         with opener(path, "rb") as f:
-            data = f.read()
-        zero, dtype_code, ndim = struct.unpack(">HBB", data[:4])
-        if zero != 0 or dtype_code != 0x08:
-            raise DataError(f"{path}: not an unsigned-byte IDX file (magic {data[:4].hex()})")
-        shape = struct.unpack(f">{ndim}I", data[4:4 + 4 * ndim])
-        array = np.frombuffer(data, np.uint8, offset=4 + 4 * ndim)
-        if array.size != int(np.prod(shape)):
-            raise DataError(f"{path}: header says shape {shape} but holds {array.size} values")
-        return array.reshape(shape)
-    except (OSError, struct.error, EOFError) as exc:
+            zero, dtype_code, ndim = struct.unpack(">HBB", f.read(4))
+            if zero != 0 or dtype_code != 0x08:
+                raise DataError(f"{path}: not an unsigned-byte IDX file")
+            shape = struct.unpack(f">{ndim}I", f.read(4 * ndim))
+            size = int(np.prod(shape, dtype=np.int64))
+            if size > max_bytes:
+                raise DataError(f"{path}: header says {shape} = {size:,} bytes, more than the "
+                                f"limit of {max_bytes:,} (max_bytes)")
+            data = f.read(size + 1)
+        if len(data) != size:
+            raise DataError(f"{path}: header says shape {shape} but holds {len(data)} values")
+        return np.frombuffer(data, np.uint8).reshape(shape)
+    except (OSError, struct.error, EOFError, zlib.error) as exc:
         raise DataError(f"{path}: not a readable IDX file ({exc})") from exc
 
 
@@ -201,7 +211,11 @@ def to_float(images):
         return tf.cast(images, tf.float32) / 255.0
     if not images.dtype.is_floating:
         raise ValueError(f"images must be uint8 or float, got {images.dtype.name}")
-    return tf.cast(images, tf.float32)
+    images = tf.cast(images, tf.float32)
+    if tf.executing_eagerly() and tf.size(images) and float(tf.reduce_max(images)) > 1.25:
+        raise ValueError(f"float images must lie in [0, 1], got values up to "
+                         f"{float(tf.reduce_max(images)):g} (divide by 255, or pass uint8)")
+    return images
 
 
 def degrade(hr, size):

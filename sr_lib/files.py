@@ -24,5 +24,5 @@ def replacing(path):
 def write_json(path, data):
     """Write ``data`` as indented JSON, atomically."""
     with replacing(path) as tmp:
-        tmp.write_text(json.dumps(data, indent=1) + "\n")
+        tmp.write_text(json.dumps(data, indent=1, allow_nan=False) + "\n")  # strict JSON
     return Path(path)

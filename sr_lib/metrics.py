@@ -10,11 +10,15 @@ from sr_lib.coords import size_pair
 from sr_lib.data import degrade, to_float
 
 
+MAX_PSNR = 100.0  # dB: identical images (MSE 0) score this, not inf, so one cannot void a mean
+
+
 def psnr(sr, hr):
-    """Per-image PSNR in dB of images in [0, 1] (``tf.image.psnr``, max_val=1)."""
+    """Per-image PSNR in dB of images in [0, 1] (``tf.image.psnr``, max_val=1), capped at
+    :data:`MAX_PSNR` for identical images (``evaluate`` counts them in its ``identical`` column)."""
     import tensorflow as tf
 
-    return tf.image.psnr(to_float(sr), to_float(hr), max_val=1.0)
+    return tf.minimum(tf.image.psnr(to_float(sr), to_float(hr), max_val=1.0), MAX_PSNR)
 
 
 def ssim(sr, hr):
@@ -43,7 +47,8 @@ def rms_gradient(images):
 def evaluate(upscalers, hr_images, lr_sizes, *, batch_size=1000):
     """Measure each upscaler on ``hr_images`` degraded to each of ``lr_sizes``.
 
-    ``upscalers`` maps a name to anything :func:`sr_lib.get_upscaler` takes (an interpolation or
+    PSNR is capped at :data:`MAX_PSNR` per image; ``identical`` counts the images an upscaler
+    reproduced exactly. ``upscalers`` maps a name to anything :func:`sr_lib.get_upscaler` takes (an interpolation or
     bundled model name, a ``.keras`` path, a model, a callable ``f(lr, (H, W))``); a list of
     names stands for ``{name: name}``.
     Returns a list of rows ``{"method", "lr_size", "hr_size", "n", "psnr", "ssim",
@@ -64,9 +69,12 @@ def evaluate(upscalers, hr_images, lr_sizes, *, batch_size=1000):
         raise ValueError("evaluate needs at least one HR image")
     if not upscalers:
         raise ValueError("evaluate needs at least one upscaler")
+    lr_hws = [size_pair(lr_size, "lr_size") for lr_size in lr_sizes]
+    for lr_hw in lr_hws:
+        if lr_hw[0] >= height or lr_hw[1] >= width:
+            raise ValueError(f"LR size {lr_hw} is not smaller than the HR size {(height, width)}")
     rows = []
-    for lr_size in lr_sizes:
-        lr_hw = size_pair(lr_size, "lr_size")
+    for lr_hw in lr_hws:
         lr = degrade(hr, lr_hw)
         for name, upscale in upscalers.items():
             upscale(lr[:batch_size], (height, width))  # warm-up
@@ -85,8 +93,9 @@ def evaluate(upscalers, hr_images, lr_sizes, *, batch_size=1000):
                 "lr_size": "x".join(map(str, lr_hw)) if lr_hw[0] != lr_hw[1] else lr_hw[0],
                 "hr_size": height if height == width else f"{height}x{width}",
                 "n": n,
-                "psnr": float(tf.reduce_mean(psnr(sr, hr))),
+                "psnr": float(tf.reduce_mean(scores := psnr(sr, hr))),
                 "ssim": float(tf.reduce_mean(ssim(sr, hr))),
+                "identical": int(tf.reduce_sum(tf.cast(scores >= MAX_PSNR, tf.int32))),
                 "images_per_s": n / max(elapsed, 1e-9),
             })
     return rows

@@ -47,4 +47,9 @@ def load_pretrained(name_or_path):
 
     import sr_lib.models  # noqa: F401  (registers every custom layer and model)
 
-    return keras.saving.load_model(model_path(name_or_path))
+    path = model_path(name_or_path)
+    try:
+        return keras.saving.load_model(path)
+    except Exception as exc:  # zip, HDF5 and config errors all mean "not a usable model file"
+        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ValueError(f"{path}: not a readable Keras model file ({message[:200]})") from None

@@ -15,7 +15,7 @@ def x_test():
 
 def test_psnr_ssim_identity_and_known_value():
     a = np.random.default_rng(0).random((2, 16, 16, 1)).astype(np.float32)
-    assert np.all(np.isinf(metrics.psnr(a, a)))
+    assert np.all(metrics.psnr(a, a) == metrics.MAX_PSNR)  # capped, not inf
     np.testing.assert_allclose(metrics.ssim(a, a), 1.0, atol=1e-6)
     b = np.clip(a + 0.1, 0, 1)
     mse = np.mean((a - b) ** 2, axis=(1, 2, 3))
@@ -68,3 +68,15 @@ def test_table_text_json_csv(tmp_path, x_test):
     json_path, csv_path = metrics.save_table(rows, tmp_path / "out")
     assert json.loads(json_path.read_text())[1]["lr_size"] == 7
     assert csv_path.read_text().splitlines()[0].startswith("method,lr_size,hr_size")
+
+
+def test_identical_images_are_capped_and_counted_not_inf(tmp_path):
+    """One blank image comes through any interpolation unchanged: its PSNR is capped, counted
+    in `identical`, and the table stays finite, valid JSON."""
+    hr = np.zeros((3, 28, 28), np.uint8)
+    hr[1:, 8:20, 12:16] = 255
+    rows = metrics.evaluate(["bicubic"], hr, [14])
+    assert np.isfinite(rows[0]["psnr"]) and rows[0]["identical"] == 1
+    json.loads(metrics.save_table(rows, tmp_path)[0].read_text())
+    with pytest.raises(ValueError, match="not smaller than the HR size"):
+        metrics.evaluate(["bicubic"], hr, [14, 28])

@@ -98,10 +98,10 @@ def build_cppn(latent_dim, channels=1, hidden=32, depth=4, activation="tanh", sc
         init_stddev: weights and biases ~ N(0, init_stddev^2).
         seed: int for reproducible weights (``None``: Keras' global seed).
     """
-    for label, value, low in (("latent_dim", latent_dim, 1), ("hidden", hidden, 1),
-                              ("depth", depth, 1)):
-        if not isinstance(value, int) or isinstance(value, bool) or value < low:
-            raise ValueError(f"{label} must be an int >= {low}, got {value!r}")
+    for label, value, high in (("latent_dim", latent_dim, 4096), ("hidden", hidden, 4096),
+                               ("depth", depth, 64)):
+        if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= high:
+            raise ValueError(f"{label} must be an int from 1 to {high}, got {value!r}")
     if channels not in CHANNELS:
         raise ValueError(f"channels must be 1 (grey) or 3 (RGB), got {channels!r}")
     if not scale > 0:

@@ -1,0 +1,94 @@
+"""Bad input ends in one clear line, decided before heavy work; nothing is misread silently."""
+
+import gzip
+import struct
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import sr_lib
+from sr_lib.cli import main
+from sr_lib.data import DataError, load_mnist, read_idx
+from sr_lib.plots import load_image
+
+
+@pytest.mark.parametrize("size", ["14", True, 2.5, (14,), (0, 3)])
+def test_degrade_refuses_sizes_that_are_not_ints(size):
+    with pytest.raises(ValueError, match="size must be a positive int"):
+        sr_lib.degrade(np.zeros((1, 28, 28), np.uint8), size)
+
+
+def test_degrade_refuses_float_images_in_0_255():
+    with pytest.raises(ValueError, match="divide by 255"):
+        sr_lib.degrade(np.full((1, 28, 28), 200.0, np.float32), 14)
+
+
+@pytest.mark.parametrize("kwargs, message", [(dict(path=""), "path is empty"),
+                                             (dict(path=".", test_fraction=-0.5), "test_fraction"),
+                                             (dict(path=".", test_fraction=1.0), "test_fraction")])
+def test_load_mnist_refuses_empty_paths_and_bad_fractions(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        load_mnist(**kwargs)
+
+
+def test_idx_bomb_is_refused_from_its_header(tmp_path):
+    """A small gzip that claims 8 GB of pixels is refused before anything is inflated."""
+    path = tmp_path / "train-images-idx3-ubyte.gz"
+    with gzip.open(path, "wb") as f:
+        f.write(struct.pack(">HBB3I", 0, 8, 3, 10_000_000, 28, 28) + bytes(1000))
+    with pytest.raises(DataError, match="more than the limit"):
+        read_idx(path)
+    with pytest.raises(DataError, match="holds 1000 values"):
+        read_idx(path, max_bytes=10**10)
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--latent-dim", "1000000000"], "latent_dim must be an int from 1 to 4096"),
+    (["--depth", "1000000"], "depth must be an int from 1 to 64"),
+    (["--hidden", "5000"], "hidden must be an int from 1 to 4096"),
+])
+def test_cppn_size_knobs_have_named_limits(tmp_path, capsys, argv, message):
+    assert main(["cppn", "--size", "8", "--out", str(tmp_path / "c.png"), *argv]) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+
+
+def test_render_takes_numpy_integer_sizes():
+    model = sr_lib.build_cppn(2, hidden=4, depth=2, seed=0)
+    image = sr_lib.render(model, np.zeros(2, np.float32), (np.int64(6), np.int64(5)))
+    assert image.shape == (6, 5, 1)
+
+
+def test_corrupt_and_truncated_model_files_are_one_clear_error(tmp_path, capsys):
+    good = tmp_path / "good.keras"
+    sr_lib.build_local_cppn(features=4, blocks=1, hidden=4, depth=2).save(good)
+    (tmp_path / "junk.keras").write_bytes(b"not a zip file at all")
+    (tmp_path / "cut.keras").write_bytes(good.read_bytes()[: good.stat().st_size // 2])
+    for name in ("junk.keras", "cut.keras"):
+        with pytest.raises(ValueError, match=f"{name}: not a readable Keras model file"):
+            sr_lib.load_pretrained(tmp_path / name)
+    from PIL import Image
+
+    Image.new("L", (6, 6)).save(tmp_path / "in.png")
+    assert main(["upscale", "--model", str(tmp_path / "cut.keras"), str(tmp_path / "in.png"),
+                 str(tmp_path / "out.png")]) == 2
+    err = capsys.readouterr().err
+    assert "cut.keras: not a readable Keras model file" in err and "Traceback" not in err
+
+
+@settings(max_examples=25, deadline=None, derandomize=True)
+@given(data=st.binary(max_size=300), suffix=st.sampled_from([".png", ".jpg", ".npz", ".keras"]))
+def test_random_bytes_end_in_a_clear_error(tmp_path_factory, data, suffix):
+    """Random bytes given as an image, an .npz or a .keras file: a one-line ValueError."""
+    path = tmp_path_factory.mktemp("bytes") / f"f{suffix}"
+    path.write_bytes(data)
+    with pytest.raises(ValueError) as info:
+        if suffix == ".npz":
+            load_mnist(path)
+        elif suffix == ".keras":
+            sr_lib.load_pretrained(path)
+        else:
+            load_image(path)
+    assert str(path) in str(info.value) and "\n" not in str(info.value)
