@@ -49,8 +49,8 @@ def read_history(out_dir):
     path = Path(out_dir) / "history.csv"
     if not path.exists():
         return {}
-    with open(path) as f:
-        rows = list(csv.DictReader(f))
+    with open(path) as f:  # an epoch redone after a checkpoint fallback counts once, as redone
+        rows = list({r["epoch"]: r for r in csv.DictReader(f)}.values())
     return {key: [float(r[key]) for r in rows] for key in (rows[0] if rows else {})}
 
 
@@ -86,11 +86,11 @@ def callbacks(out_dir, sample_inputs=None, sample_targets=None, monitor="val_los
     """
     import keras
 
-    from sr_lib.training import BestUpscaler, SampleGrid, TerminateOnNaN
+    from sr_lib.training import BestUpscaler, Checkpoint, SampleGrid, TerminateOnNaN
 
     out_dir = Path(out_dir)
     best = min(read_history(out_dir).get(monitor, [float("inf")]))  # a resumed run's best so far
-    cbs = [keras.callbacks.BackupAndRestore(str(out_dir / "backup")),
+    cbs = [Checkpoint(out_dir / "backup"),
            TerminateOnNaN(),
            keras.callbacks.CSVLogger(str(out_dir / "history.csv"), append=True),
            BestUpscaler(out_dir / "model.keras", monitor=monitor, best=best),

@@ -169,6 +169,22 @@ class TerminateOnNaN(keras.callbacks.TerminateOnNaN):
                                        f"epoch {self.epoch + 1}")
 
 
+class Checkpoint(keras.callbacks.BackupAndRestore):
+    """``BackupAndRestore`` keeping two checkpoints (``double_checkpoint``): a checkpoint damaged
+    by a kill during its save falls back to the previous one; if both are unreadable, a one-line
+    ``ValueError`` names the folder instead of an anonymous HDF5 error."""
+
+    def __init__(self, backup_dir):
+        super().__init__(str(backup_dir), double_checkpoint=True)
+
+    def on_train_begin(self, logs=None):
+        try:
+            super().on_train_begin(logs)
+        except (OSError, ValueError) as exc:
+            raise ValueError(f"{self.backup_dir}: the run's checkpoint is damaged ({str(exc)[:120]}"
+                             "); delete the run folder (or pick another) to start over") from None
+
+
 class SampleGrid(keras.callbacks.Callback):
     """Save a PNG grid of the generator's outputs on fixed ``inputs`` every ``every`` epochs.
 

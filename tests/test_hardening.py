@@ -92,3 +92,30 @@ def test_random_bytes_end_in_a_clear_error(tmp_path_factory, data, suffix):
         else:
             load_image(path)
     assert str(path) in str(info.value) and "\n" not in str(info.value)
+
+
+def test_an_interrupted_save_leaves_the_old_file_and_no_debris(tmp_path, monkeypatch):
+    """Ctrl-C (or a kill) in the middle of writing an output: the previous file is untouched,
+    a new one never appears half-written, and no temporary file is left behind."""
+    from PIL import Image
+
+    from sr_lib import files, plots
+
+    out = tmp_path / "out.png"
+    plots.save_image(np.zeros((4, 4), np.uint8), out)
+    before = out.read_bytes()
+
+    def interrupted_save(self, fp, *args, **kwargs):
+        with open(fp, "wb") as f:
+            f.write(b"\x89PNG half")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(Image.Image, "save", interrupted_save)
+    for target in (out, tmp_path / "new.png"):
+        with pytest.raises(KeyboardInterrupt):
+            plots.save_image(np.ones((4, 4), np.float32), target)
+    assert out.read_bytes() == before and not (tmp_path / "new.png").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.png"]
+    with pytest.raises(ValueError):  # strict JSON: NaN is refused, the old file stays
+        files.write_json(tmp_path / "out.png", {"psnr": float("nan")})
+    assert out.read_bytes() == before
