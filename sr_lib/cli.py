@@ -162,15 +162,11 @@ def cmd_cppn(args):
                        depth=args.depth, activation=args.activation, scale=args.scale,
                        seed=args.seed)
     progress = not args.quiet and (args.gif or width * height >= 1_000_000)
+    zs = walk.random_latents(args.keyframes if args.gif else 1, args.latent_dim, seed=args.seed)
     if args.gif:
-        keys = walk.random_latents(args.keyframes, args.latent_dim, seed=args.seed)
-        zs = walk.loop(keys, math.ceil(args.frames / args.keyframes))[:args.frames]
-        frames = rendering.render(model, zs, (height, width), dtype="uint8", progress=progress)
-        plots.save_gif(frames, out, fps=args.fps)
-    else:
-        z = walk.random_latents(1, args.latent_dim, seed=args.seed)[0]
-        image = rendering.render(model, z, (height, width), dtype="uint8", progress=progress)
-        plots.save_image(image, out)
+        zs = walk.loop(zs, math.ceil(args.frames / args.keyframes))[:args.frames]
+    images = rendering.render(model, zs, (height, width), dtype="uint8", progress=progress)
+    plots.save_gif(images, out, fps=args.fps) if args.gif else plots.save_image(images[0], out)
     print(f"wrote {out} ({height}x{width}, {args.channels} channel(s))")
 
 

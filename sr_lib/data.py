@@ -25,21 +25,13 @@ class DataError(ValueError):
     """A dataset path or file that cannot be read as the expected format."""
 
 
-# --------------------------------------------------------------------------------------------
-# Loading
-# --------------------------------------------------------------------------------------------
 def load_mnist(path=None, *, hr_size=None, fit="resize", test_fraction=0.1, seed=0):
-    """Return ``((x_train, y_train), (x_test, y_test))`` as uint8 arrays.
+    """``((x_train, y_train), (x_test, y_test))`` as uint8, from ``path``, else ``$SR_LIB_MNIST``,
+    else the repo's sha256-checked ``data/mnist.npz``, else ``keras.datasets.mnist`` (online).
 
-    Where the data comes from, first match wins: ``path``; ``$SR_LIB_MNIST``; the repo's
-    ``data/mnist.npz`` (sha256-checked); ``keras.datasets.mnist.load_data()`` (needs internet).
-
-    ``path`` may be an ``.npz`` in the keras MNIST layout, a directory of IDX files
-    (``train-images-idx3-ubyte[.gz]`` ...), or a folder of image files. Image folders are
-    converted to ``hr_size`` (int or (H, W); required for folders of mixed sizes) by
-    ``fit="resize"`` or a centre ``fit="crop"``; images in sub-folders are labelled by folder
-    index, others 0; ``test_fraction`` of them (seeded shuffle) form the test split.
-    """
+    ``path``: an ``.npz`` in the keras MNIST layout, a directory of IDX files, or a folder of
+    images, brought to ``hr_size`` (needed for mixed sizes) by ``fit="resize"`` or a centre
+    ``"crop"``, labelled by sub-folder, ``test_fraction`` of them (seeded) the test split."""
     if path is None and os.environ.get("SR_LIB_MNIST"):
         path = os.environ["SR_LIB_MNIST"]
     if path is None:
@@ -95,7 +87,6 @@ def _load_npz(path):
     return (x_train, y_train), (x_test, y_test)
 
 
-# ---- IDX (the original MNIST distribution format) -------------------------------------------
 def _idx_files(folder):
     return sorted(p for p in Path(folder).iterdir()
                   if p.is_file() and "-idx" in p.name and "-ubyte" in p.name)
@@ -144,9 +135,8 @@ def _load_idx_dir(folder):
     return tuple(out)
 
 
-# ---- folders of image files -----------------------------------------------------------------
 def _load_image_folder(folder, *, hr_size, fit, test_fraction, seed):
-    from PIL import Image, UnidentifiedImageError
+    from sr_lib.plots import open_image
 
     if fit not in ("resize", "crop"):
         raise ValueError(f"fit must be 'resize' or 'crop', got {fit!r}")
@@ -154,14 +144,10 @@ def _load_image_folder(folder, *, hr_size, fit, test_fraction, seed):
     if not files:
         raise DataError(f"{folder}: no image files ({', '.join(sorted(IMAGE_SUFFIXES))}) and no "
                         "IDX files found; expected an .npz, an IDX directory or an image folder")
-    images = []
-    for p in files:
-        try:
-            with Image.open(p) as im:
-                im.load()
-                images.append(im.copy())
-        except (UnidentifiedImageError, OSError) as exc:
-            raise DataError(f"{p}: not a readable image ({exc})") from exc
+    try:
+        images = [open_image(p) for p in files]
+    except ValueError as exc:
+        raise DataError(str(exc)) from None
     rgb = any(im.mode not in ("L", "1", "I", "I;16", "F", "LA") for im in images)
     mode = "RGB" if rgb else "L"
     if hr_size is None:
@@ -195,9 +181,6 @@ def _fit_image(im, size, fit):
     return im.resize((width, height), Image.BICUBIC)
 
 
-# --------------------------------------------------------------------------------------------
-# Degradation and pipelines
-# --------------------------------------------------------------------------------------------
 def to_float(images):
     """uint8 (N, H, W[, C]) or float images -> float32 (N, H, W, C) in [0, 1]."""
     import tensorflow as tf

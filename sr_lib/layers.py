@@ -1,7 +1,4 @@
-"""Custom Keras layers, registered so ``.keras`` files that use them load anywhere.
-
-Importing this module registers every layer under the ``sr_lib`` package name.
-"""
+"""Custom Keras layers, registered (package ``sr_lib``) so ``.keras`` files using them load."""
 
 from __future__ import annotations
 
@@ -21,9 +18,8 @@ class Sampling(keras.layers.Layer):
 
     ``eps ~ N(0, I)`` comes from ``keras.random.normal`` with the layer's own ``SeedGenerator``.
     The KL divergence to ``N(0, I)`` (summed over latent dims, averaged over the batch) is added
-    as a layer loss times ``kl_weight`` (the one KL weight of the series; a trainer adds layer
-    losses as they are). Outside training the layer returns ``z_mean``, so a
-    model that samples while training is deterministic at inference.
+    as a layer loss times ``kl_weight`` (the series' one KL weight; trainers add layer losses as
+    they are). Outside training it returns ``z_mean``: deterministic at inference.
     """
 
     def __init__(self, kl_weight=DEFAULT_KL_WEIGHT, seed=None, **kwargs):

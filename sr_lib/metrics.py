@@ -45,16 +45,13 @@ def rms_gradient(images):
 
 
 def evaluate(upscalers, hr_images, lr_sizes, *, batch_size=1000):
-    """Measure each upscaler on ``hr_images`` degraded to each of ``lr_sizes``.
+    """Measure each upscaler on ``hr_images`` degraded to each of ``lr_sizes``: rows of
+    ``method, lr_size, hr_size, n, psnr, ssim, identical, images_per_s``.
 
-    PSNR is capped at :data:`MAX_PSNR` per image; ``identical`` counts the images an upscaler
-    reproduced exactly. ``upscalers`` maps a name to anything :func:`sr_lib.get_upscaler` takes (an interpolation or
-    bundled model name, a ``.keras`` path, a model, a callable ``f(lr, (H, W))``); a list of
-    names stands for ``{name: name}``.
-    Returns a list of rows ``{"method", "lr_size", "hr_size", "n", "psnr", "ssim",
-    "images_per_s"}``; PSNR/SSIM are means over the images, images/s times the upscaler alone
-    (after one warm-up batch, so graph tracing is not counted).
-    """
+    ``upscalers`` maps a name to anything :func:`sr_lib.get_upscaler` takes (a list of names
+    stands for ``{name: name}``). PSNR/SSIM are means over the images, PSNR capped per image at
+    :data:`MAX_PSNR` (``identical`` counts exact reproductions); images/s times the upscaler
+    alone, after one warm-up batch."""
     import numpy as np
     import tensorflow as tf
 

@@ -50,11 +50,6 @@ def quiet_tensorflow():
     return tf
 
 
-def setup():
-    """Quiet TensorFlow for this notebook's kernel (call it before anything imports TensorFlow)."""
-    quiet_tensorflow()
-
-
 def check_results(rows, path, *, strict=True, psnr_tol=0.02, ssim_tol=0.001):
     """Compare :func:`sr_lib.evaluate` rows with the committed ``path`` (``{"rows": [...]}``).
 
@@ -83,14 +78,10 @@ def check_results(rows, path, *, strict=True, psnr_tol=0.02, ssim_tol=0.001):
 
 def train_or_load(model_name, variants, *, train, x_train=None, results=None,
                   runs=ROOT / "runs" / "notebooks"):
-    """The notebook's models, one per variant: bundled, or trained by the recipe.
-
-    ``variants`` maps a label to ``(bundled name, recipe arguments)``. With ``train`` each is
-    ``sr_lib.train(model_name, runs/<bundled name>, x_train=x_train, **arguments)`` (the call
-    ``sr-lib train`` makes); else it is loaded from ``models/``, and its training record (epochs,
-    wall time, history) is read from the committed ``results`` JSON. Returns
-    ``(models, records, run folders)``.
-    """
+    """``(models, training records, run folders)`` for ``variants`` (label -> (bundled name,
+    recipe arguments)): with ``train``, ``sr_lib.train(model_name, runs/NAME, x_train=x_train,
+    **arguments)`` (the call of ``sr-lib train``); else ``models/NAME.keras`` and the record
+    (epochs, wall time, history) committed in the ``results`` JSON."""
     from sr_lib.pretrained import load_pretrained
     from sr_lib.recipes import train as train_recipe
 

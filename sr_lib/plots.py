@@ -31,6 +31,19 @@ def _save_atomic(im, path, **kwargs):
     return Path(path)
 
 
+def open_image(path):
+    """The PIL image in ``path``, fully read; unreadable files and decompression bombs (more
+    than ``PIL.Image.MAX_IMAGE_PIXELS``) are a one-line ``ValueError``."""
+    from PIL import Image
+
+    try:
+        with Image.open(path) as im:
+            im.load()
+            return im.copy()
+    except (OSError, Image.DecompressionBombError) as exc:  # UnidentifiedImageError is an OSError
+        raise ValueError(f"{path}: not a readable image ({exc})") from None
+
+
 def load_image(path):
     """A grayscale image file as float32 (H, W) in [0, 1] and notes on what was converted.
 
@@ -40,12 +53,7 @@ def load_image(path):
     """
     from PIL import Image
 
-    try:
-        with Image.open(path) as im:
-            im.load()
-            image = im.copy()
-    except (OSError, Image.DecompressionBombError) as exc:  # UnidentifiedImageError is an OSError
-        raise ValueError(f"{path}: not a readable image ({exc})") from None
+    image = open_image(path)
     notes, mode = [], image.mode
     if mode not in ("1", "L", "LA", "I", "I;16", "I;16B", "I;16L", "F"):
         notes.append(f"{path} is {mode}; converting it to grayscale (the bundled models were "

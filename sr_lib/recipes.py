@@ -175,17 +175,12 @@ def train(model_name, out_dir, *, x_train, x_val=None, val_size=None, epochs=Non
           batch_size=None, lr_sizes=None, val_lr_size=None, learning_rate=None, patience=None,
           residual=None, adv_weight=None, seed=0, strategy="default", verbose=2,
           **model_kwargs):
-    """Train ``model_name`` (one of :data:`MODELS`) into the run folder ``out_dir``.
-
-    ``x_train`` are HR images (uint8 or float, (N, H, W[, C]), square); unless ``x_val`` is
-    given, its last ``val_size`` images (default: 1,000, or a tenth of smaller sets) are held
-    back for validation. Each batch is degraded
-    with :func:`sr_lib.degrade` to ``lr_sizes`` (an int, or a ``range`` drawn from per batch),
-    validation to ``val_lr_size``. Arguments left ``None`` take the recipe's value
-    (:data:`RECIPES`); ``model_kwargs`` go to the builder. Builds and trains inside the
-    ``tf.distribute`` ``strategy``. Returns ``(upscaling_model, history, wall_seconds)``; a
-    finished run is loaded, an interrupted one resumed.
-    """
+    """Train ``model_name`` (one of :data:`MODELS`) into the run folder ``out_dir``; returns
+    ``(upscaling_model, history, wall_seconds)`` (a finished run is loaded, an interrupted one
+    resumed). ``x_train``: square HR images, uint8 or float; unless ``x_val`` is given its last
+    ``val_size`` (1,000, or a tenth of fewer) are held back. Batches are degraded to ``lr_sizes``
+    (an int, or a ``range`` drawn from per batch), validation to ``val_lr_size``. Arguments left
+    ``None`` take the recipe's (:data:`RECIPES`); ``model_kwargs`` go to the builder."""
     import numpy as np
 
     from sr_lib.data import degrade, pairs, to_float

@@ -134,20 +134,13 @@ def _cppn_step(model):
 
 def render(model, z, size, chunk=DEFAULT_CHUNK, dtype="float32", progress=False,
            max_pixels=MAX_PIXELS, workers=None):
-    """Render the CPPN ``model`` for latent(s) ``z`` at ``size`` (``N`` or ``(H, W)``).
+    """Render the CPPN ``model`` (``(coords, z) -> (batch, pixels, C)``, e.g. ``build_cppn``) for
+    ``z`` of shape ``(latent_dim,)`` or ``(batch, latent_dim)`` at ``size`` (``N`` or ``(H, W)``):
+    ``(H, W, C)`` or ``(batch, H, W, C)`` of ``dtype`` (``"float32"`` in [0, 1] or ``"uint8"``).
 
-    Args:
-        model: a ``(coords, z) -> (batch, pixels, channels)`` model, e.g. ``build_cppn(...)``.
-        z: ``(latent_dim,)`` for one image or ``(batch, latent_dim)`` for several.
-        chunk: pixels computed per step, summed over the batch (bounds memory; at least
-            ``MIN_CHUNK`` per image); ``None``: the whole image in one step.
-        dtype: ``"float32"`` (values in [0, 1]) or ``"uint8"`` (0..255).
-        progress: show a ``keras.utils.Progbar`` over the chunks.
-        max_pixels: refuse renders of more pixels (batch included) than this.
-        workers: chunks computed in parallel threads (default: the cores this process may use).
-
-    Returns:
-        ``(height, width, channels)``, or ``(batch, height, width, channels)`` for a batch of z.
+    ``chunk`` pixels (summed over the batch; ``None``: all) are computed per step, in ``workers``
+    threads (default: the cores this process may use); more than ``max_pixels`` (batch
+    included) is refused; ``progress`` shows a ``keras.utils.Progbar`` over the chunks.
     """
     z = np.asarray(z, dtype=np.float32)
     single = z.ndim == 1

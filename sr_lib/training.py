@@ -60,7 +60,6 @@ class SRGAN(keras.Model):
     def call(self, inputs, training=False):
         return self.generator(inputs, training=training)
 
-    # ---- losses ---------------------------------------------------------------------------
     @staticmethod
     def _bce(logits, real):
         labels = tf.ones_like(logits) if real else tf.zeros_like(logits)
@@ -97,7 +96,6 @@ class SRGAN(keras.Model):
                        + self._bce(self.discriminator(sr, training=training), real=False))
         return tf.nn.compute_average_loss(per_example), tf.reduce_mean(per_example)
 
-    # ---- steps ----------------------------------------------------------------------------
     def train_step(self, data):
         x, hr = data
         hr = tf.convert_to_tensor(hr)
@@ -132,7 +130,6 @@ class SRGAN(keras.Model):
             tracker.update_state(means[name])
         return {name: tracker.result() for name, tracker in self.trackers.items()}
 
-    # ---- serialization --------------------------------------------------------------------
     def get_config(self):
         return {**super().get_config(),
                 "generator": keras.saving.serialize_keras_object(self.generator),
@@ -186,22 +183,14 @@ class Checkpoint(keras.callbacks.BackupAndRestore):
 
 
 class SampleGrid(keras.callbacks.Callback):
-    """Save a PNG grid of the generator's outputs on fixed ``inputs`` every ``every`` epochs.
+    """Save ``out_dir/epoch_001.png``, ... : a grid of the generator's (or model's) outputs on
+    fixed ``inputs`` each epoch, above the ``targets`` if given."""
 
-    Rows: the generator's outputs, then ``targets`` (if given). Files are
-    ``out_dir/epoch_001.png`` ...; works with any model that has a ``generator`` attribute.
-    """
-
-    def __init__(self, inputs, out_dir, targets=None, every=1, scale=4):
+    def __init__(self, inputs, out_dir, targets=None, scale=4):
         super().__init__()
-        if every <= 0:
-            raise ValueError(f"every must be a positive int, got {every}")
-        self.inputs, self.targets = inputs, targets
-        self.out_dir, self.every, self.scale = Path(out_dir), every, scale
+        self.inputs, self.targets, self.out_dir, self.scale = inputs, targets, Path(out_dir), scale
 
     def on_epoch_end(self, epoch, logs=None):
-        if (epoch + 1) % self.every:
-            return
         from sr_lib.plots import save_grid
 
         generator = getattr(self.model, "generator", self.model)

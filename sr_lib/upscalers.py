@@ -17,10 +17,8 @@ INTERPOLATIONS = ("nearest", "bilinear", "bicubic", "lanczos3")
 
 
 def as_batch(images, channels=None, name="images"):
-    """``images`` under the input rules above -> ``(float32 (N, H, W, C) in [0, 1], form)``.
-
-    ``form`` is ``"batch"``, ``"hwc"`` or ``"hw"``: what :meth:`Upscaler.__call__` gives back.
-    """
+    """``images`` under the input rules above -> ``(float32 (N, H, W, C) in [0, 1], form)``, the
+    ``form`` (``"batch"``, ``"hwc"`` or ``"hw"``) being what :meth:`Upscaler.__call__` returns."""
     x = np.asarray(images)
     form = {2: "hw", 3: "hwc", 4: "batch"}.get(x.ndim)
     if form is None or 0 in x.shape:
@@ -48,12 +46,9 @@ def as_batch(images, channels=None, name="images"):
 
 
 class Upscaler:
-    """An upscaler: ``up(images, size=None, *, scale=None, progress=False) -> numpy``.
-
-    ``fn(lr, (H, W), progress)`` does the work on a checked float32 batch. ``lr_size`` /
-    ``hr_size`` are the fixed input / output sizes of fixed-size models (``None``: any);
-    ``channels`` the channels it takes (``None``: any). Batches run ``batch_size`` at a time.
-    """
+    """``up(images, size=None, *, scale=None, progress=False) -> numpy``: ``fn(lr, (H, W),
+    progress)`` works on checked float32 batches of ``batch_size``; ``lr_size`` / ``hr_size`` are
+    a fixed-size model's input / output sizes, ``channels`` what it takes (``None``: any)."""
 
     def __init__(self, fn, name, *, lr_size=None, hr_size=None, channels=None, batch_size=256):
         self.fn, self.name, self.channels, self.batch_size = fn, name, channels, batch_size
@@ -110,9 +105,8 @@ def interpolation(method):
 
 
 def from_model(model, name=None):
-    """A Keras model as an :class:`Upscaler`: any-size models (those with ``upscale(lr, size)``,
-    e.g. :class:`~sr_lib.models.LocalCPPN`) render any size, others map their fixed input
-    shape to their fixed output shape."""
+    """A Keras model as an :class:`Upscaler`: any size for models with ``upscale(lr, size)``
+    (``LocalCPPN``, ``CPPNGenerator``), else its fixed input shape to its fixed output shape."""
     name = name or model.name
     if callable(getattr(model, "upscale", None)):
         lr_shape = getattr(model, "lr_shape", None)  # the CPPN-GAN's encoder has one input size
@@ -159,9 +153,6 @@ def get_upscaler(model="local_cppn"):
 
 
 def upscale(images, size=None, *, scale=None, model="local_cppn", progress=False):
-    """Upscale ``images`` to ``size`` (int or ``(H, W)``) or by ``scale`` with ``model``.
-
-    ``model`` is anything :func:`get_upscaler` takes (default: the bundled local CPPN, trained on
-    MNIST digits). Returns float32 numpy in [0, 1], one image for one image, a batch for a batch.
-    """
+    """Upscale ``images`` to ``size`` (int or ``(H, W)``) or by ``scale`` with ``model`` (anything
+    :func:`get_upscaler` takes; default: the bundled local CPPN, trained on MNIST digits)."""
     return get_upscaler(model)(images, size, scale=scale, progress=progress)

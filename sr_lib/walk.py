@@ -13,12 +13,9 @@ def random_latents(n, latent_dim, seed=None):
 
 
 def interpolate(z0, z1, steps, method="slerp", endpoint=True):
-    """``(steps, latent_dim)`` latents from ``z0`` to ``z1``.
-
-    ``"slerp"`` (spherical) keeps the norm of Gaussian latents roughly constant along the path, so
-    midway frames stay as rich as the ends; ``"linear"`` shrinks it midway. ``endpoint=False``
-    stops one step short of ``z1`` (for chaining legs into a loop).
-    """
+    """``(steps, latent_dim)`` latents from ``z0`` to ``z1``: ``"slerp"`` keeps the norm of
+    Gaussian latents about constant (midway frames stay rich), ``"linear"`` shrinks it midway.
+    ``endpoint=False`` stops one step short of ``z1`` (for chaining legs into a loop)."""
     z0, z1 = np.asarray(z0, np.float64), np.asarray(z1, np.float64)
     if z0.shape != z1.shape or z0.ndim != 1:
         raise ValueError(f"z0 and z1 must be 1-D of the same size, got {z0.shape} and {z1.shape}")

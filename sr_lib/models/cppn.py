@@ -86,18 +86,11 @@ class CoordLatentMix(keras.layers.Layer):
 
 def build_cppn(latent_dim, channels=1, hidden=32, depth=4, activation="tanh", scale=8.0,
                init_stddev=1.0, seed=None, name="cppn"):
-    """A CPPN ``(coords, z) -> values in [0, 1]``.
-
-    Args:
-        latent_dim: size of ``z``.
-        channels: 1 (grey) or 3 (RGB).
-        hidden: width of every hidden layer.
-        depth: number of hidden layers, the (z, x, y, r) mixing layer included.
-        activation: hidden activation: a Keras name, ``"sin"`` or ``"gaussian"``.
-        scale: zoom; coordinates are multiplied by it, so larger means finer detail.
-        init_stddev: weights and biases ~ N(0, init_stddev^2).
-        seed: int for reproducible weights (``None``: Keras' global seed).
-    """
+    """A CPPN ``(coords, z) -> values in [0, 1]``: ``depth`` layers of width ``hidden`` (the
+    (z, x, y, r) mixing layer included) with ``activation`` (a Keras name, ``"sin"`` or
+    ``"gaussian"``), then ``channels`` (1 grey, 3 RGB) sigmoid outputs. ``scale`` multiplies the
+    coordinates (larger: finer detail); weights and biases ~ N(0, ``init_stddev``^2), seeded by
+    ``seed`` (``None``: Keras' global seed)."""
     for label, value, high in (("latent_dim", latent_dim, 4096), ("hidden", hidden, 4096),
                                ("depth", depth, 64)):
         if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= high:

@@ -24,12 +24,11 @@ from sr_lib.rendering import DEFAULT_CHUNK, render
 
 @keras.saving.register_keras_serializable(package="sr_lib")
 class CPPNGenerator(keras.Model):
-    """LR image ``(B, h, w, C)`` -> SR image; ``call`` draws ``out_size``, :meth:`upscale` any size.
+    """LR image ``(B, h, w, 1)`` -> SR image; ``call`` draws ``out_size``, :meth:`upscale` any size.
 
-    ``encoder`` is :func:`sr_lib.models.build_encoder` (``[z_mean, z_log_var, z]``, the KL term
-    added as a layer loss), ``cppn`` is :func:`sr_lib.models.build_cppn` with ``hidden`` units,
-    ``depth`` layers, ``activation``, coordinate ``scale`` and weights ~ N(0, ``init_stddev``^2).
-    While training, ``call`` decodes a sampled ``z``; at inference ``z_mean``.
+    ``encoder`` is :func:`~sr_lib.models.build_encoder` (the KL added as a layer loss), ``cppn``
+    :func:`~sr_lib.models.build_cppn` with the given ``hidden``, ``depth``, ``activation``,
+    ``scale`` and ``init_stddev``. ``call`` decodes a sampled ``z`` in training, ``z_mean`` else.
     """
 
     def __init__(self, lr_shape=(26, 26, 1), out_size=28, latent_dim=128, residual=True,

@@ -1,13 +1,9 @@
 """Local-latent CPPN: arbitrary-scale super-resolution with a grid of local latent codes.
 
-A convolutional encoder turns the LR image into a feature grid at LR resolution (one latent code
-per LR pixel, no global bottleneck). Each output pixel is decoded by a small coordinate MLP (the
-CPPN) from the four codes around it, its position relative to each code and the size of the
-output pixel (the "cell"); the four predictions are blended by area (LIIF's local ensemble,
-Chen et al., CVPR 2021) and added to a bilinear sample of the LR image. One set of weights
-renders any output size.
-
-Coordinates follow :mod:`sr_lib.coords`: pixel centres of the square [-1, 1]^2.
+A conv encoder keeps one latent code per LR pixel (no global bottleneck); each output pixel is
+decoded by a small coordinate MLP (the CPPN) from the four codes around it, its offset from each
+and the output pixel's size (the "cell"), blended by area (LIIF's local ensemble, Chen et al.,
+CVPR 2021) and added to a bilinear sample of the LR image. Coordinates: :mod:`sr_lib.coords`.
 """
 
 from __future__ import annotations
@@ -23,13 +19,9 @@ SHIFTS = ((-1, -1), (-1, 1), (1, -1), (1, 1))  # (dy, dx) to the four surroundin
 
 
 def ensemble_neighbours(height, width, coords):
-    """The four LR cells around each query and their area weights.
-
-    ``coords`` is (Q, 2) (x, y) in [-1, 1]. Returns ``index`` (4, Q) int32 into the flattened
-    (height*width) grid, ``rel`` (4, Q, 2) the query's (x, y) offset from each cell centre in
-    LR pixels, and ``weight`` (4, Q) that sum to 1 (bilinear
-    weights, so blending LR values with them is bilinear interpolation).
-    """
+    """The four LR cells around each query ``coords`` (Q, 2): ``index`` (4, Q) into the flat
+    (height*width) grid, ``rel`` (4, Q, 2) the offsets from their centres in LR pixels, and
+    ``weight`` (4, Q), which sum to 1 and are bilinear interpolation's weights."""
     h = ops.cast(height, "float32")
     w = ops.cast(width, "float32")
     # position in LR pixel units: cell i has its centre at u = i
