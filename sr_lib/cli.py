@@ -13,8 +13,7 @@ from sr_lib.pretrained import DESCRIPTIONS
 
 
 def _add_data_args(p):
-    p.add_argument("--data", help="an .npz (keras MNIST layout), IDX directory or image folder "
-                                  "(default: the bundled MNIST)")
+    p.add_argument("--data", help="an .npz (keras MNIST layout), IDX folder or image folder")
     p.add_argument("--hr-size", type=int, help="HR size to resize/crop an image folder to")
 
 
@@ -90,9 +89,8 @@ def build_parser():
 
     tr = sub.add_parser("train", help="train a model of the series into a resumable run folder")
     tr.add_argument("model", choices=recipes.MODELS, help="which model to train")
-    tr.add_argument("--lr-size", type=_lr_range, default=None,
-                    help="LR size N, or a range LOW:HIGH drawn per batch (local_cppn default "
-                         "7:26, vae_gan and cppn_gan 26)")
+    tr.add_argument("--lr-size", type=_lr_range, help="LR size N, or LOW:HIGH drawn per batch "
+                                                      "(default: the recipe's)")
     tr.add_argument("--epochs", type=_positive, help="default: the recipe's (local_cppn 7; "
                                                      "vae_gan 30, cppn_gan 20 at most)")
     tr.add_argument("--batch-size", type=_positive, help="default: the recipe's")
@@ -101,10 +99,10 @@ def build_parser():
     tr.add_argument("--no-adv", action="store_true", help="GANs: no adversarial loss")
     tr.add_argument("--seed", type=int, default=0)
     tr.add_argument("--limit", type=_positive, help="train on the first N training images")
-    tr.add_argument("--strategy", choices=recipes.STRATEGIES,
-                    default="default", help="tf.distribute strategy (multiworker reads TF_CONFIG)")
-    tr.add_argument("--out", default=None, help="run folder (default runs/MODEL[-latent]"
-                                                "[-no-adv]); rerunning the same command resumes")
+    tr.add_argument("--strategy", choices=recipes.STRATEGIES, default="default",
+                    help="tf.distribute strategy (multiworker reads TF_CONFIG)")
+    tr.add_argument("--out", default=None, help="run folder (default runs/MODEL[_latent]"
+                                                "[_no_adv]); rerunning the same command resumes")
     _add_data_args(tr)
     tr.set_defaults(func=cmd_train)
 
@@ -120,8 +118,7 @@ def build_parser():
     how = up.add_mutually_exclusive_group()
     how.add_argument("--scale", type=float, help="output size = scale x input size (default 4 "
                                                  "for local_cppn; fixed-size models: their own)")
-    how.add_argument("--size", type=_size, metavar="N | H W",
-                     help="output size: N (square) or H W")
+    how.add_argument("--size", type=_size, metavar="N | H W", help="output size: N or H W")
     up.set_defaults(func=cmd_upscale)
     return parser
 
@@ -163,8 +160,9 @@ def cmd_cppn(args):
                        seed=args.seed)
     progress = not args.quiet and (args.gif or width * height >= 1_000_000)
     zs = walk.random_latents(args.keyframes if args.gif else 1, args.latent_dim, seed=args.seed)
-    if args.gif:
-        zs = walk.loop(zs, math.ceil(args.frames / args.keyframes))[:args.frames]
+    if args.gif:  # a closed walk, sampled evenly: no jump where the loop closes
+        zs = walk.loop(zs, math.ceil(args.frames / args.keyframes))
+        zs = zs[[len(zs) * i // args.frames for i in range(args.frames)]]
     images = rendering.render(model, zs, (height, width), dtype="uint8", progress=progress)
     plots.save_gif(images, out, fps=args.fps) if args.gif else plots.save_image(images[0], out)
     print(f"wrote {out} ({height}x{width}, {args.channels} channel(s))")
@@ -182,6 +180,9 @@ def cmd_train(args):
     if variant and args.model == "local_cppn":
         raise ValueError("--latent-only and --no-adv choose GAN variants (vae_gan, cppn_gan)")
     (x_train, _), (x_test, _) = load_mnist(args.data, hr_size=args.hr_size)
+    if len(x_test) == 0:
+        raise ValueError(f"{args.data}: the test split is empty, so the run could not be "
+                         "evaluated; give more images")
     if args.limit:
         x_train = x_train[:args.limit]
     out = args.out or recipes.default_run_dir(args.model, **variant)
@@ -189,8 +190,7 @@ def cmd_train(args):
     model, history, wall = recipes.train(
         args.model, out, x_train=x_train, epochs=args.epochs, batch_size=args.batch_size,
         lr_sizes=args.lr_size, seed=args.seed, strategy=args.strategy, verbose=1, **variant)
-    print(f"{args.model}: {len(history.get('epoch', []))} epochs, {wall:.0f} s of training; "
-          f"best model at {out}/model.keras")
+    print(f"{args.model}: {len(history['epoch'])} epochs, {wall:.0f} s; best at {out}/model.keras")
     low, high = recipes.read_spec(out)["lr_sizes"]
     rows = metrics.evaluate({args.model: model, "bicubic": "bicubic"}, x_test,
                             sorted({low, high}))

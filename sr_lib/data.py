@@ -53,6 +53,8 @@ def load_mnist(path=None, *, hr_size=None, fit="resize", test_fraction=0.1, seed
     if not path.exists():
         raise DataError(f"{path}: no such file or directory (expected an .npz file, a directory "
                         "of IDX files, or a folder of images)")
+    if hr_size is not None and (path.is_file() or _idx_files(path)):
+        raise DataError(f"{path}: hr_size (--hr-size) applies to image folders only")
     if path.is_file():
         if path.suffix != ".npz":
             raise DataError(f"{path}: unsupported file; expected an .npz with x_train, y_train, "
@@ -68,16 +70,13 @@ def _load_npz(path):
     keys = ("x_train", "y_train", "x_test", "y_test")
     try:
         with np.load(path, allow_pickle=False) as f:
-            missing = [k for k in keys if k not in f.files]
-            if missing:
-                raise DataError(f"{path}: missing arrays {missing}; expected the keras MNIST "
-                                f"layout {list(keys)}")
-            arrays = [f[k] for k in keys]
-    except DataError:
-        raise
+            arrays = {k: f[k] for k in keys if k in f.files}
     except Exception as exc:  # zipfile / pickle errors
         raise DataError(f"{path}: not a readable .npz file ({exc})") from exc
-    x_train, y_train, x_test, y_test = arrays
+    if len(arrays) < 4:
+        raise DataError(f"{path}: missing arrays {[k for k in keys if k not in arrays]}; "
+                        f"expected the keras MNIST layout {list(keys)}")
+    x_train, y_train, x_test, y_test = (arrays[k] for k in keys)
     for name, x in (("x_train", x_train), ("x_test", x_test)):
         if x.ndim not in (3, 4) or (x.ndim == 4 and x.shape[-1] not in (1, 3)):
             raise DataError(f"{path}: {name} has shape {x.shape}; expected (N, H, W) or "
@@ -136,7 +135,9 @@ def _load_idx_dir(folder):
 
 
 def _load_image_folder(folder, *, hr_size, fit, test_fraction, seed):
-    from sr_lib.plots import open_image
+    from PIL import Image
+
+    from sr_lib.plots import GREY_MODES, load_image, open_image, to_uint8
 
     if fit not in ("resize", "crop"):
         raise ValueError(f"fit must be 'resize' or 'crop', got {fit!r}")
@@ -148,8 +149,7 @@ def _load_image_folder(folder, *, hr_size, fit, test_fraction, seed):
         images = [open_image(p) for p in files]
     except ValueError as exc:
         raise DataError(str(exc)) from None
-    rgb = any(im.mode not in ("L", "1", "I", "I;16", "F", "LA") for im in images)
-    mode = "RGB" if rgb else "L"
+    rgb = any(im.mode not in GREY_MODES for im in images)  # then every image is read as RGB
     if hr_size is None:
         sizes = {im.size for im in images}
         if len(sizes) > 1:
@@ -158,7 +158,8 @@ def _load_image_folder(folder, *, hr_size, fit, test_fraction, seed):
         width, height = sizes.pop()
     else:
         height, width = size_pair(hr_size, "hr_size")
-    arrays = [np.asarray(_fit_image(im.convert(mode), (width, height), fit)) for im in images]
+    arrays = [np.asarray(_fit_image(Image.fromarray(to_uint8(load_image(p, rgb, im)[0])),
+                                    (width, height), fit)) for p, im in zip(files, images)]
     x = np.stack(arrays).astype(np.uint8)
     subdirs = sorted({p.parent for p in files})
     y = np.array([subdirs.index(p.parent) if len(subdirs) > 1 else 0 for p in files], np.uint8)

@@ -52,11 +52,8 @@ def kl_divergence(z_mean, z_log_var):
 
 @keras.saving.register_keras_serializable(package="sr_lib")
 class Resize(keras.layers.Layer):
-    """Resize images to a fixed ``size`` with ``tf.image.resize`` (bicubic by default).
-
-    Used as the bicubic skip of residual super-resolvers; being a registered layer, it saves
-    and loads with the model.
-    """
+    """Resize images to a fixed ``size`` with ``tf.image.resize`` (bicubic by default): the
+    bicubic skip of residual super-resolvers, saved and loaded with the model."""
 
     def __init__(self, size, method="bicubic", antialias=False, **kwargs):
         super().__init__(**kwargs)

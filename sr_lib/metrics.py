@@ -67,9 +67,13 @@ def evaluate(upscalers, hr_images, lr_sizes, *, batch_size=1000):
     if not upscalers:
         raise ValueError("evaluate needs at least one upscaler")
     lr_hws = [size_pair(lr_size, "lr_size") for lr_size in lr_sizes]
-    for lr_hw in lr_hws:
+    for lr_hw in lr_hws:  # every size against every upscaler, before any work
         if lr_hw[0] >= height or lr_hw[1] >= width:
             raise ValueError(f"LR size {lr_hw} is not smaller than the HR size {(height, width)}")
+        for up in upscalers.values():
+            if (up.lr_size or lr_hw) != lr_hw or (up.hr_size or (height, width)) != (height, width):
+                raise ValueError(f"{up.name} upscales {up.lr_size} to {up.hr_size} only, not "
+                                 f"{lr_hw} to {(height, width)}")
     rows = []
     for lr_hw in lr_hws:
         lr = degrade(hr, lr_hw)
@@ -82,9 +86,6 @@ def evaluate(upscalers, hr_images, lr_sizes, *, batch_size=1000):
                 elapsed += time.perf_counter() - t0
                 outputs.append(sr)
             sr = tf.convert_to_tensor(np.concatenate(outputs))
-            if sr.shape != hr.shape:
-                raise ValueError(f"upscaler {name!r} returned shape {tuple(sr.shape)}, "
-                                 f"expected {tuple(hr.shape)}")
             rows.append({
                 "method": name,
                 "lr_size": "x".join(map(str, lr_hw)) if lr_hw[0] != lr_hw[1] else lr_hw[0],

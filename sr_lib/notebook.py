@@ -60,10 +60,8 @@ def check_results(rows, path, *, strict=True, psnr_tol=0.02, ssim_tol=0.001):
     committed = {(r["method"], str(r["lr_size"])): r for r in json.loads(Path(path).read_text())["rows"]}
     drifts = []
     for r in rows:
-        ref = committed.get((r["method"], str(r["lr_size"])))
-        if ref is None:
-            drifts.append(f"{r['method']} LR {r['lr_size']}: not in {Path(path).name}")
-        elif abs(r["psnr"] - ref["psnr"]) > psnr_tol or abs(r["ssim"] - ref["ssim"]) > ssim_tol:
+        ref = committed.get((r["method"], str(r["lr_size"])), {"psnr": float("nan"), "ssim": 0})
+        if not (abs(r["psnr"] - ref["psnr"]) <= psnr_tol and abs(r["ssim"] - ref["ssim"]) <= ssim_tol):
             drifts.append(f"{r['method']} LR {r['lr_size']}: PSNR {r['psnr']:.3f} vs "
                           f"{ref['psnr']:.3f}, SSIM {r['ssim']:.4f} vs {ref['ssim']:.4f}")
     if not drifts:
@@ -101,10 +99,10 @@ def train_or_load(model_name, variants, *, train, x_train=None, results=None,
     return models, records, folders
 
 
-def export(results, path, trained=None):
-    """Write ``results`` to ``path`` and, for a trained notebook, each run's ``model.keras`` (and a
-    GAN's ``discriminator.keras``) to ``models/`` under its bundled name (``trained``: name -> run
-    folder). Generator files hold inference weights only (no optimizer state)."""
+def export(results, path, trained=None, discriminators=()):
+    """Write ``results`` to ``path`` and, for a trained notebook, each run's ``model.keras`` to
+    ``models/NAME.keras`` (``trained``: name -> run folder; inference weights only, no optimizer
+    state), and for the names in ``discriminators`` the run's discriminator beside it."""
     import shutil
 
     from sr_lib.files import replacing, write_json
@@ -113,7 +111,7 @@ def export(results, path, trained=None):
     for name, run in (trained or {}).items():
         for source, target in ((run / "model.keras", MODELS / f"{name}.keras"),
                                (run / "discriminator.keras", MODELS / "discriminators" / f"{name}.keras")):
-            if source.exists():
+            if source.exists() and (source.name == "model.keras" or name in discriminators):
                 with replacing(target) as tmp:
                     shutil.copyfile(source, tmp)
                 written.append(target)

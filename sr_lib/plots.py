@@ -44,32 +44,36 @@ def open_image(path):
         raise ValueError(f"{path}: not a readable image ({exc})") from None
 
 
-def load_image(path):
-    """A grayscale image file as float32 (H, W) in [0, 1] and notes on what was converted.
+GREY_MODES = ("1", "L", "LA", "I", "I;16", "I;16B", "I;16L", "F")
 
-    8- and 16-bit grey are scaled by their range, float images (mode F, e.g. TIFF) taken as 0..1
-    and clipped, transparency composited onto black (MNIST's background), colour averaged to
-    grey (ITU-R 601-2 luma). Unreadable files and decompression bombs are a one-line ``ValueError``.
-    """
+
+def load_image(path, colour=False, image=None):
+    """An image file (or its already opened PIL ``image``) as float32 in [0, 1], (H, W), or
+    (H, W, 3) with ``colour``, and notes on what was converted: 8- and 16-bit grey are scaled by
+    their range, float images (mode F, e.g. TIFF) taken as 0..1 and clipped, transparency
+    composited onto black (MNIST's background), colour averaged to grey (ITU-R 601-2 luma)
+    unless ``colour``. Unreadable files and decompression bombs are a one-line ``ValueError``."""
     from PIL import Image
 
-    image = open_image(path)
-    notes, mode = [], image.mode
-    if mode not in ("1", "L", "LA", "I", "I;16", "I;16B", "I;16L", "F"):
-        notes.append(f"{path} is {mode}; converting it to grayscale (the bundled models were "
-                     "trained on MNIST digits, not colour pictures)")
+    image = open_image(path) if image is None else image
+    notes, grey = [], image.mode in GREY_MODES
+    if not grey and not colour:
+        notes.append(f"{path} is {image.mode}; converting it to grayscale (the bundled models "
+                     "were trained on MNIST digits, not colour pictures)")
     if "A" in image.mode or "transparency" in image.info:
         notes.append(f"{path} has transparency; compositing it onto black")
-        image = image.convert("RGBA")
-        image = Image.alpha_composite(Image.new("RGBA", image.size, (0, 0, 0, 255)), image)
-    if image.mode in ("I;16", "I;16B", "I;16L", "I"):
+        image = Image.alpha_composite(Image.new("RGBA", image.size, (0, 0, 0, 255)),
+                                      image.convert("RGBA")).convert("L" if grey else "RGB")
+    if image.mode.startswith("I"):
         x = np.asarray(image, np.float64) / 65535.0  # 16-bit grey (PNG, TIFF)
     elif image.mode == "F":
         x = np.asarray(image, np.float64)
         if x.min() < 0 or x.max() > 1:
             notes.append(f"{path} is a float image with values outside [0, 1]; clipping them")
     else:
-        x = np.asarray(image.convert("L"), np.float64) / 255.0
+        x = np.asarray(image.convert("RGB" if colour else "L"), np.float64) / 255.0
+    if colour and x.ndim == 2:
+        x = np.repeat(x[..., None], 3, axis=-1)
     return np.clip(x, 0.0, 1.0).astype(np.float32), notes
 
 

@@ -1,8 +1,5 @@
-"""Model files: the bundled weights under ``models/`` by name, or any ``.keras`` file by path.
-
-Use :func:`sr_lib.get_upscaler` / :func:`sr_lib.upscale` to run them; this module only finds and
-loads files.
-"""
+"""Model files: the bundled weights under ``models/`` by name, or any ``.keras`` file by path
+(:func:`sr_lib.get_upscaler` runs them; this module only finds and loads files)."""
 
 from __future__ import annotations
 

@@ -37,8 +37,8 @@ STRATEGIES = ("default", "mirrored", "multiworker")
 
 
 def default_run_dir(model_name, residual=True, adv_weight=None, root="runs"):
-    """``runs/MODEL[-latent][-no-adv]``: where ``sr-lib train`` writes a variant by default."""
-    suffix = ("" if residual else "-latent") + ("-no-adv" if adv_weight == 0 else "")
+    """``runs/MODEL[_latent][_no_adv]`` (the variant's bundled name): ``sr-lib train``'s default."""
+    suffix = ("" if residual else "_latent") + ("_no_adv" if adv_weight == 0 else "")
     return Path(root) / f"{model_name}{suffix}"
 
 
@@ -144,10 +144,7 @@ def _build_gan(spec, steps, **model_kwargs):
     from sr_lib.models import build_cppn_gan_generator, build_discriminator, build_vae_gan_generator
     from sr_lib.training import SRGAN
 
-    low, high = spec["lr_sizes"]
-    if low != high:
-        raise ValueError(f"{spec['model']} upscales one fixed LR size; give --lr-size N, "
-                         "not a range")
+    low = spec["lr_sizes"][0]
     lr_shape, hr = (low, low, spec["channels"]), spec["hr_size"]
     if spec["model"] == "vae_gan":
         generator = build_vae_gan_generator(lr_shape, (hr, hr, spec["channels"]),
@@ -191,6 +188,16 @@ def train(model_name, out_dir, *, x_train, x_val=None, val_size=None, epochs=Non
                  learning_rate=learning_rate, patience=patience, residual=residual,
                  adv_weight=adv_weight)
     recipe = {**RECIPES[model_name], **{k: v for k, v in given.items() if v is not None}}
+    sizes = recipe["lr_sizes"]
+    if not (isinstance(sizes, range) and len(sizes)) and not isinstance(sizes, int):
+        raise ValueError(f"lr_sizes must be an int or a non-empty range, got {sizes!r}")
+    if model_name != "local_cppn":  # the GANs' encoders take one fixed LR size
+        if not isinstance(sizes, int):
+            raise ValueError(f"{model_name} upscales one fixed LR size; give --lr-size N, not "
+                             "a range")
+        recipe["val_lr_size"] = sizes if val_lr_size is None else val_lr_size
+        if recipe["val_lr_size"] != sizes:
+            raise ValueError(f"{model_name} validates at its LR size {sizes}, not {val_lr_size}")
     unknown = [k for k in ("residual", "adv_weight") if k in recipe
                and k not in RECIPES[model_name]]
     if unknown:
@@ -217,7 +224,6 @@ def train(model_name, out_dir, *, x_train, x_val=None, val_size=None, epochs=Non
     hr_size, channels = int(hr.shape[1]), int(hr.shape[3])
     if hr.shape[1] != hr.shape[2]:
         raise ValueError(f"HR images must be square, got {hr.shape[1]}x{hr.shape[2]}")
-    sizes = recipe["lr_sizes"]
     low, high = (sizes, sizes) if isinstance(sizes, int) else (min(sizes), max(sizes))
     if max(high, recipe["val_lr_size"]) >= hr_size:
         raise ValueError(f"LR size {max(high, recipe['val_lr_size'])} is not smaller than the "

@@ -11,7 +11,6 @@ unchunked one exactly (XLA's CPU kernels round differently for tiny and ragged p
 from __future__ import annotations
 
 import os
-import weakref
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -22,7 +21,6 @@ from sr_lib.coords import MAX_PIXELS, check_pixels, size_pair
 DEFAULT_CHUNK = 2**15  # output pixels per step, summed over the batch
 MIN_CHUNK = 1024  # pixels per image per step
 
-_RENDERERS = weakref.WeakKeyDictionary()  # CPPN model -> its compiled render step
 _POOL = {}
 
 
@@ -51,11 +49,8 @@ def _pool(workers):
 
 
 def chunk_coords(start, count, height, width):
-    """``(count, 3)`` float32 rows (x, y, r) of row-major pixels ``start .. start+count-1``.
-
-    Same values as :func:`sr_lib.coords.grid` (scale 1); indices past the last pixel continue
-    below the image, which pads the last chunk with harmless extra rows.
-    """
+    """``(count, 3)`` float32 rows (x, y, r) of row-major pixels ``start .. start+count-1``, the
+    values of :func:`sr_lib.coords.grid`; indices past the end pad the last chunk harmlessly."""
     idx = tf.cast(start, tf.int64) + tf.range(count, dtype=tf.int64)
     width = tf.cast(width, tf.int64)
     row, col = idx // width, idx % width
@@ -116,8 +111,9 @@ def render_chunks(step, batch, size, channels, *, chunk=DEFAULT_CHUNK, dtype="fl
 
 
 def _cppn_step(model):
-    """The CPPN's compiled step ``(start, z, height, width, count, uint8) -> (batch, count, C)``."""
-    fn = _RENDERERS.get(model)
+    """The CPPN's compiled step ``(start, z, height, width, count, uint8) -> (batch, count, C)``,
+    kept on the model itself (so it is freed with it)."""
+    fn = model.__dict__.get("_sr_render_step")
     if fn is None:
         @tf.function(jit_compile=True)
         def fn(start, z, height, width, count, uint8):
@@ -128,7 +124,7 @@ def _cppn_step(model):
                 values = tf.cast(tf.round(values * 255.0), tf.uint8)
             return values
 
-        _RENDERERS[model] = fn
+        model.__dict__["_sr_render_step"] = fn
     return fn
 
 

@@ -20,23 +20,16 @@ TRACKED = ("g_loss", "d_loss", "recon", "adv", "kl", "psnr")
 
 @keras.saving.register_keras_serializable(package="sr_lib")
 class SRGAN(keras.Model):
-    """Adversarial trainer for any conditional generator ``G(x) -> image`` and a discriminator
-    ``D(image) -> logit``; trains on ``(x, hr)`` batches.
-
-    Generator loss: ``recon_weight * MSE(G(x), hr) + adv_weight * BCE(D(G(x)), real)
-    + sum(G's layer losses)`` (e.g. the KL of a :class:`sr_lib.layers.Sampling`, weighted by
-    that layer's own ``kl_weight``: the one KL knob).
-    Discriminator loss: ``BCE(D(hr), real) + BCE(D(G(x)), fake)``. The discriminator is trained
-    even when ``adv_weight=0``, so its losses stay comparable across runs.
-    """
+    """Adversarial trainer of a generator ``G(x) -> image`` and a discriminator ``D(image) ->
+    logit`` on ``(x, hr)`` batches. G minimises ``recon_weight * MSE(G(x), hr) + adv_weight *
+    BCE(D(G(x)), real) + G's layer losses`` (a ``Sampling`` KL, weighted in that layer); D
+    minimises ``BCE(D(hr), real) + BCE(D(G(x)), fake)``, also when ``adv_weight=0``."""
 
     def __init__(self, generator, discriminator, **kwargs):
         super().__init__(**kwargs)
-        self.generator = generator
-        self.discriminator = discriminator
+        self.generator, self.discriminator = generator, discriminator
         self.trackers = {name: keras.metrics.Mean(name=name) for name in TRACKED}
-        # Both networks come built, so the trainer is too (weights can be saved before fit).
-        self.built = generator.built and discriminator.built
+        self.built = generator.built and discriminator.built  # weights can be saved before fit
 
     def compile(self, g_optimizer=None, d_optimizer=None, recon_weight=1.0, adv_weight=1e-3,
                 **kwargs):
@@ -50,8 +43,7 @@ class SRGAN(keras.Model):
         # Build the optimizer state now, so checkpoints (BackupAndRestore) can restore it.
         self.g_optimizer.build(self.generator.trainable_variables)
         self.d_optimizer.build(self.discriminator.trainable_variables)
-        self.recon_weight = float(recon_weight)
-        self.adv_weight = float(adv_weight)
+        self.recon_weight, self.adv_weight = float(recon_weight), float(adv_weight)
 
     @property
     def metrics(self):

@@ -69,7 +69,7 @@ class Upscaler:
             if isinstance(scale, bool) or not isinstance(scale, (int, float, np.number)) \
                     or not math.isfinite(scale) or scale <= 0:
                 raise ValueError(f"scale must be a positive finite number, got {scale!r}")
-            out = tuple(max(1, round(s * float(scale))) for s in input_size)
+            out = tuple(max(1, math.floor(s * float(scale) + 0.5)) for s in input_size)
         elif self.hr_size is not None:
             out = self.hr_size
         else:
@@ -88,6 +88,10 @@ class Upscaler:
         out = np.concatenate([np.asarray(self.fn(x[i:i + self.batch_size], out_size, progress),
                                          np.float32)
                               for i in range(0, len(x), self.batch_size)])
+        if out.ndim != 4 or out.shape[:3] != (len(x), *out_size):
+            raise ValueError(f"{self.name} returned shape {out.shape} for {len(x)} images of "
+                             f"{out_size[0]}x{out_size[1]}")
+        out = np.clip(out, 0.0, 1.0)
         return out if form == "batch" else out[0] if form == "hwc" else out[0, ..., 0]
 
 
@@ -116,9 +120,11 @@ def from_model(model, name=None):
     if len(model.inputs) != 1 or len(model.input_shape) != 4 or len(model.output_shape) != 4:
         raise ValueError(f"{name} is not an image-to-image model (input {model.input_shape}, "
                          f"output {model.output_shape})")
+    fixed = [shape[1:3] if None not in shape[1:3] else None  # fully convolutional: any size
+             for shape in (model.input_shape, model.output_shape)]
     return Upscaler(lambda lr, size, progress: model.predict(lr, batch_size=256, verbose=0),
-                    name, lr_size=model.input_shape[1:3], hr_size=model.output_shape[1:3],
-                    channels=model.input_shape[-1], batch_size=10_000)
+                    name, lr_size=fixed[0], hr_size=fixed[1], channels=model.input_shape[-1],
+                    batch_size=10_000)
 
 
 _LOADED = {}  # (resolved path, mtime) -> Upscaler, so repeated upscale() calls load once

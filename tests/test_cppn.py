@@ -88,7 +88,7 @@ def test_chunked_equals_unchunked(rgb, chunk, workers):
 
 def test_traced_once_per_chunk_shape(grey):
     render(grey, z_of(0), (40, 40), chunk=1024)
-    fn = sr_lib.rendering._RENDERERS[grey]
+    fn = sr_lib.rendering._cppn_step(grey)
     traces = fn.experimental_get_tracing_count()
     for size in (8, 33, 50):
         render(grey, z_of(size), (size, size + 1), chunk=1024)

@@ -63,10 +63,27 @@ def test_training_leaves_the_callers_random_state_alone(tmp_path, digits):
 def test_variants_and_their_default_folders():
     assert str(recipes.default_run_dir("vae_gan")) == "runs/vae_gan"
     assert str(recipes.default_run_dir("cppn_gan", residual=False, adv_weight=0.0)) == \
-        "runs/cppn_gan-latent-no-adv"
+        "runs/cppn_gan_latent_no_adv"
     with pytest.raises(ValueError, match="GANs only"):
         recipes.train("local_cppn", "unused", x_train=np.zeros((20, 28, 28), np.uint8),
                       residual=False)
     with pytest.raises(ValueError, match="val_size"):
         recipes.train("local_cppn", "unused", x_train=np.zeros((20, 28, 28), np.uint8),
                       val_size=20)
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(lr_sizes=range(7, 27)), "one fixed LR size"),
+    (dict(lr_sizes=(14, 14)), "an int or a non-empty range"),
+    (dict(lr_sizes=14, val_lr_size=26), "validates at its LR size 14"),
+])
+def test_gan_lr_sizes_are_checked_before_the_run_folder_is_made(tmp_path, digits, kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        recipes.train("vae_gan", tmp_path / "run", x_train=digits, **kwargs)
+    assert not (tmp_path / "run").exists()
+
+
+def test_a_gan_trained_at_another_lr_size_validates_there(tmp_path, digits):
+    model, history, _ = recipes.train("vae_gan", tmp_path, x_train=digits, lr_sizes=14, epochs=1,
+                                      batch_size=32, verbose=0, latent_dim=4)
+    assert recipes.read_spec(tmp_path)["val_lr_size"] == 14 and model.input_shape[1:3] == (14, 14)
