@@ -15,20 +15,16 @@ __version__ = "0.1.0"
 
 # public name -> module that defines it
 _EXPORTS = {
-    # upscaling: the one contract
     "upscale": "sr_lib.upscalers", "get_upscaler": "sr_lib.upscalers",
     "Upscaler": "sr_lib.upscalers", "INTERPOLATIONS": "sr_lib.upscalers",
     "load_pretrained": "sr_lib.pretrained",
-    # data and measurement
     "load_mnist": "sr_lib.data", "degrade": "sr_lib.data", "pairs": "sr_lib.data",
     "evaluate": "sr_lib.metrics", "format_table": "sr_lib.metrics", "psnr": "sr_lib.metrics",
     "ssim": "sr_lib.metrics",
-    # models
     "build_cppn": "sr_lib.models", "build_local_cppn": "sr_lib.models",
     "build_vae_gan_generator": "sr_lib.models", "build_cppn_gan_generator": "sr_lib.models",
     "build_encoder": "sr_lib.models", "build_decoder": "sr_lib.models",
     "build_discriminator": "sr_lib.models", "Sampling": "sr_lib.layers",
-    # training and rendering
     "train": "sr_lib.recipes", "SRGAN": "sr_lib.training", "render": "sr_lib.rendering",
 }
 __all__ = sorted(_EXPORTS) + ["__version__"]

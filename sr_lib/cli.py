@@ -5,11 +5,14 @@ Sizes are ``--size N`` or ``--size H W`` (height first) in every command."""
 from __future__ import annotations
 
 import argparse
+import math
 import sys
+from pathlib import Path
 
 from sr_lib import recipes  # light: imports TensorFlow only when a run starts
 from sr_lib.notebook import quiet_tensorflow  # each command calls it once its arguments check out
-from sr_lib.pretrained import DESCRIPTIONS
+from sr_lib.pretrained import DESCRIPTIONS, model_path
+from sr_lib.upscalers import INTERPOLATIONS
 
 
 def _add_data_args(p):
@@ -32,6 +35,15 @@ def _positive(text):
     if not text.isdigit() or int(text) == 0:
         raise argparse.ArgumentTypeError(f"must be a positive integer, got {text!r}")
     return int(text)
+
+
+def _scale(text):
+    try:
+        if math.isfinite(value := float(text)) and value > 0:
+            return value
+    except ValueError:
+        pass
+    raise argparse.ArgumentTypeError(f"must be a positive finite number, got {text!r}")
 
 
 def _lr_range(text):
@@ -116,7 +128,7 @@ def build_parser():
                     help=f"a bundled model ({models}), an interpolation or a .keras file "
                          "(what sr-lib train writes)")
     how = up.add_mutually_exclusive_group()
-    how.add_argument("--scale", type=float, help="output size = scale x input size (default 4 "
+    how.add_argument("--scale", type=_scale, help="output size = scale x input size (default 4 "
                                                  "for local_cppn; fixed-size models: their own)")
     how.add_argument("--size", type=_size, metavar="N | H W", help="output size: N or H W")
     up.set_defaults(func=cmd_upscale)
@@ -128,7 +140,14 @@ def cmd_evaluate(args):
     from sr_lib.data import load_mnist
     from sr_lib.upscalers import get_upscaler
 
+    if Path(args.out).is_file():
+        raise ValueError(f"--out {args.out}: is a file; give a folder for evaluation.json/.csv")
+    for name in args.methods:  # names and paths, before TensorFlow starts
+        _ = name in INTERPOLATIONS or model_path(name)
     _, (x_test, _) = load_mnist(args.data, hr_size=args.hr_size)
+    if args.data and Path(args.data).is_dir():
+        print(f"note: {args.data}: evaluating its seeded test split, {len(x_test)} images",
+              file=sys.stderr)
     if args.limit:
         x_test = x_test[:args.limit]
     quiet_tensorflow()
@@ -140,9 +159,6 @@ def cmd_evaluate(args):
 
 
 def cmd_cppn(args):
-    import math
-    from pathlib import Path
-
     from sr_lib import plots, walk
     from sr_lib.coords import check_pixels
 
@@ -199,8 +215,6 @@ def cmd_train(args):
 
 
 def cmd_upscale(args):
-    from pathlib import Path
-
     from PIL import Image
 
     from sr_lib.plots import load_image, save_image

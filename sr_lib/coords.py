@@ -55,6 +55,4 @@ def image_shape(shape, name="shape"):
     """``(height, width, channels)`` of positive ints, else a one-line ``ValueError``."""
     if not isinstance(shape, (tuple, list)) or len(shape) != 3:
         raise ValueError(f"{name} must be (height, width, channels), got {shape!r}")
-    height, width = size_pair(tuple(shape[:2]), name)
-    channels = size_pair(shape[2], f"{name} channels")[0]
-    return height, width, channels
+    return (*size_pair(tuple(shape[:2]), name), size_pair(shape[2], f"{name} channels")[0])

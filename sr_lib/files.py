@@ -1,5 +1,4 @@
-"""Writing files so that nothing is lost: every output goes to a temporary file beside its target
-and is renamed into place, so an interrupted write leaves the old file (or none), never half."""
+"""Writes that lose nothing: a temporary file beside the target, renamed into place on success."""
 
 from __future__ import annotations
 

@@ -25,13 +25,9 @@ def switch(name, default=False):
 
 
 def quiet_tensorflow():
-    """Import TensorFlow without its start-up C++ log lines (oneDNN, CUDA probing).
-
-    TensorFlow 2.2x writes them through absl before ``TF_CPP_MIN_LOG_LEVEL`` is read, so the
-    process's stderr is pointed at /dev/null while it loads and its device list is built.
-    Later warnings and errors are shown as usual. For this process only (a notebook's kernel,
-    the ``sr-lib`` command); importing ``sr_lib`` never calls it.
-    """
+    """Import TensorFlow without its start-up log lines (oneDNN, CUDA probing), which TF 2.2x
+    writes before reading ``TF_CPP_MIN_LOG_LEVEL``: stderr points at /dev/null while it loads.
+    For a notebook's kernel or the ``sr-lib`` process; importing ``sr_lib`` never calls it."""
     if "tensorflow" in sys.modules:
         return sys.modules["tensorflow"]
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -51,12 +47,9 @@ def quiet_tensorflow():
 
 
 def check_results(rows, path, *, strict=True, psnr_tol=0.02, ssim_tol=0.001):
-    """Compare :func:`sr_lib.evaluate` rows with the committed ``path`` (``{"rows": [...]}``).
-
-    Prints one line; with ``strict`` (bundled weights) raises ``AssertionError`` naming every row
-    whose PSNR drifts by more than ``psnr_tol`` dB or SSIM by more than ``ssim_tol``, so CI
-    (nbval) turns red when a bundled model changes. A freshly trained model is only reported.
-    """
+    """Compare :func:`sr_lib.evaluate` rows with the committed ``path`` (``{"rows": [...]}``):
+    with ``strict`` (bundled weights) a drift beyond ``psnr_tol`` dB or ``ssim_tol`` raises
+    ``AssertionError`` (CI turns red); a freshly trained model's differences are only printed."""
     committed = {(r["method"], str(r["lr_size"])): r for r in json.loads(Path(path).read_text())["rows"]}
     drifts = []
     for r in rows:

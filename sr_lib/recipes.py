@@ -78,12 +78,9 @@ def _check_run_dir(out_dir, spec):
 
 def callbacks(out_dir, sample_inputs=None, sample_targets=None, monitor="val_loss",
               patience=None):
-    """The standard callbacks of a run folder (see the module docstring), with early stopping
-    after ``patience`` epochs without improvement of ``monitor`` if given.
-
-    ``model.keras`` is the upscaling network: the model itself, or a GAN trainer's
-    ``generator``, saved whenever ``monitor`` improves.
-    """
+    """The callbacks of a run folder (see the module docstring): ``model.keras`` is the upscaling
+    network (a GAN's generator) of the best ``monitor`` so far; early stopping after ``patience``
+    epochs without improvement, if given."""
     import keras
 
     from sr_lib.training import BestUpscaler, Checkpoint, SampleGrid, TerminateOnNaN

@@ -145,6 +145,8 @@ def render(model, z, size, chunk=DEFAULT_CHUNK, dtype="float32", progress=False,
     if z.ndim != 2 or z.shape[1] != latent_dim or z.shape[0] == 0:
         raise ValueError(f"z must have shape ({latent_dim},) or (batch, {latent_dim}), "
                          f"got {np.shape(z)}")
+    if not np.isfinite(z).all():
+        raise ValueError("z contains NaN or infinite values")
     if dtype not in ("float32", "uint8"):
         raise ValueError(f"dtype must be 'float32' or 'uint8', got {dtype!r}")
     height, width = check_pixels(size, len(z), max_pixels)

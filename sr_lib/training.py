@@ -144,9 +144,7 @@ class TerminateOnNaN(keras.callbacks.TerminateOnNaN):
     ``g_loss``/``d_loss``, not ``loss``) and raises :class:`TrainingDiverged` at once, so no
     epoch-end callback (checkpoints, best model) ever saves the broken weights."""
 
-    def __init__(self):
-        super().__init__(raise_error=True)
-        self.epoch = 0
+    epoch = 0
 
     def on_epoch_begin(self, epoch, logs=None):
         self.epoch = epoch

@@ -1,6 +1,5 @@
-"""Latent walks: random latents and paths through z-space (render them with
-:func:`sr_lib.render`, save them with :func:`sr_lib.plots.save_gif`). The one latent
-interpolation of the series: CPPN art (notebook 02) and encoder latents (notebook 03) alike."""
+"""Latent walks, the series' one latent interpolation (CPPN art in notebook 02, encoder latents in
+notebook 03): render them with :func:`sr_lib.render`, save with :func:`sr_lib.plots.save_gif`."""
 
 from __future__ import annotations
 

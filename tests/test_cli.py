@@ -92,7 +92,11 @@ def test_upscale_bad_input_is_one_clear_line(tmp_path, capsys, monkeypatch, tiny
     monkeypatch.chdir(tmp_path)
     Image.new("L", (6, 6)).save("in.png")
     (tmp_path / "notimage.png").write_text("hello")
-    assert main(["upscale", *argv]) == 2
+    try:
+        code = main(["upscale", *argv])
+    except SystemExit as exc:  # argparse refuses malformed values itself
+        code = exc.code
+    assert code == 2
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err
     assert not (tmp_path / "o.png").exists()

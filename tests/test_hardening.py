@@ -119,3 +119,39 @@ def test_an_interrupted_save_leaves_the_old_file_and_no_debris(tmp_path, monkeyp
     with pytest.raises(ValueError):  # strict JSON: NaN is refused, the old file stays
         files.write_json(tmp_path / "out.png", {"psnr": float("nan")})
     assert out.read_bytes() == before
+
+
+def test_nan_latent_is_refused_not_rendered_blank():
+    model = sr_lib.build_cppn(2, hidden=4, depth=2, seed=0)
+    with pytest.raises(ValueError, match="NaN"):
+        sr_lib.render(model, np.array([np.nan, 0.0], np.float32), 8)
+
+
+@pytest.mark.parametrize("scale", ["inf", "nan", "-2", "0", "x"])
+def test_upscale_scale_is_checked_by_the_parser(tmp_path, capsys, scale):
+    with pytest.raises(SystemExit) as info:
+        main(["upscale", "in.png", str(tmp_path / "o.png"), f"--scale={scale}"])
+    assert info.value.code == 2 and "must be a positive finite number" in capsys.readouterr().err
+
+
+def test_evaluate_checks_its_output_and_methods_before_any_work(tmp_path, capsys):
+    import subprocess
+    import sys
+
+    (tmp_path / "file").write_text("x")
+    assert main(["evaluate", "--out", str(tmp_path / "file"), "--limit", "5"]) == 2
+    assert "is a file" in capsys.readouterr().err
+    code = ("import sys; from sr_lib.cli import main; rc = main(['evaluate', '--methods', "
+            "'bicubic', 'nope.keras']); print(rc, 'tensorflow' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.stdout.split() == ["2", "False"] and "nope.keras: no such model file" in out.stderr
+
+
+def test_evaluate_says_how_much_of_an_image_folder_it_evaluates(tmp_path, capsys):
+    from PIL import Image
+
+    for i in range(12):
+        Image.new("L", (16, 16), 20 * i).save(tmp_path / f"{i}.png")
+    assert main(["evaluate", "--data", str(tmp_path), "--methods", "bicubic", "--lr-sizes", "8",
+                 "--out", str(tmp_path / "ev")]) == 0
+    assert "evaluating its seeded test split, 1 images" in capsys.readouterr().err
