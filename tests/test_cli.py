@@ -80,7 +80,7 @@ def test_upscale_converts_rgb_with_a_notice(tmp_path, capsys, tiny_local_cppn):
 @pytest.mark.parametrize("argv, message", [
     (["missing.png", "o.png"], "missing.png: not a readable image"),
     (["notimage.png", "o.png"], "notimage.png: not a readable image"),
-    (["in.png", "o.png", "--scale", "-1"], "scale must be a positive finite number"),
+    (["in.png", "o.png", "--scale", "-1"], "--scale: must be a positive finite number"),
     (["in.png", "o.png", "--size", "100000", "100000"], "pixels is more than the limit"),
     (["in.png", "o.png", "--model", "magic"], "unknown model 'magic'"),
     (["in.png", "o.png", "--model", "gone.keras"], "gone.keras: no such model file"),
