@@ -144,7 +144,7 @@ def cmd_evaluate(args):
         raise ValueError(f"--out {args.out}: is a file; give a folder for evaluation.json/.csv")
     for name in args.methods:  # names and paths, before TensorFlow starts
         _ = name in INTERPOLATIONS or model_path(name)
-    _, (x_test, _) = load_mnist(args.data, hr_size=args.hr_size)
+    _, (x_test, _) = load_mnist(args.data, hr_size=args.hr_size, splits=("test",))
     if args.data and Path(args.data).is_dir():
         print(f"note: {args.data}: evaluating its seeded test split, {len(x_test)} images",
               file=sys.stderr)

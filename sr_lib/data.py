@@ -25,13 +25,15 @@ class DataError(ValueError):
     """A dataset path or file that cannot be read as the expected format."""
 
 
-def load_mnist(path=None, *, hr_size=None, fit="resize", test_fraction=0.1, seed=0):
+def load_mnist(path=None, *, hr_size=None, fit="resize", test_fraction=0.1, seed=0,
+               splits=("train", "test")):
     """``((x_train, y_train), (x_test, y_test))`` as uint8, from ``path``, else ``$SR_LIB_MNIST``,
     else the repo's sha256-checked ``data/mnist.npz``, else ``keras.datasets.mnist`` (online).
 
     ``path``: an ``.npz`` in the keras MNIST layout, a directory of IDX files, or a folder of
     images, brought to ``hr_size`` (needed for mixed sizes) by ``fit="resize"`` or a centre
-    ``"crop"``, labelled by sub-folder, ``test_fraction`` of them (seeded) the test split."""
+    ``"crop"``, labelled by sub-folder, ``test_fraction`` of them (seeded) the test split. A split
+    left out of ``splits`` is ``(None, None)`` and not read from .npz or IDX files."""
     if path is None and os.environ.get("SR_LIB_MNIST"):
         path = os.environ["SR_LIB_MNIST"]
     if path is None:
@@ -40,7 +42,7 @@ def load_mnist(path=None, *, hr_size=None, fit="resize", test_fraction=0.1, seed
             if digest != MNIST_SHA256:
                 raise DataError(f"{REPO_MNIST}: sha256 {digest} is not the expected "
                                 f"{MNIST_SHA256}; restore it with git checkout")
-            return _load_npz(REPO_MNIST)
+            return _load_npz(REPO_MNIST, splits)
         import keras
 
         return keras.datasets.mnist.load_data()
@@ -59,31 +61,30 @@ def load_mnist(path=None, *, hr_size=None, fit="resize", test_fraction=0.1, seed
         if path.suffix != ".npz":
             raise DataError(f"{path}: unsupported file; expected an .npz with x_train, y_train, "
                             "x_test, y_test, an IDX directory or an image folder")
-        return _load_npz(path)
+        return _load_npz(path, splits)
     if _idx_files(path):
-        return _load_idx_dir(path)
+        return _load_idx_dir(path, splits)
     return _load_image_folder(path, hr_size=hr_size, fit=fit,
                               test_fraction=test_fraction, seed=seed)
 
 
-def _load_npz(path):
-    keys = ("x_train", "y_train", "x_test", "y_test")
+def _load_npz(path, splits):
+    keys = tuple(f"{a}_{s}" for s in splits for a in "xy")
     try:
         with np.load(path, allow_pickle=False) as f:
             arrays = {k: f[k] for k in keys if k in f.files}
     except Exception as exc:  # zipfile / pickle errors
         raise DataError(f"{path}: not a readable .npz file ({exc})") from exc
-    if len(arrays) < 4:
+    if len(arrays) < len(keys):
         raise DataError(f"{path}: missing arrays {[k for k in keys if k not in arrays]}; "
-                        f"expected the keras MNIST layout {list(keys)}")
-    x_train, y_train, x_test, y_test = (arrays[k] for k in keys)
-    for name, x in (("x_train", x_train), ("x_test", x_test)):
+                        f"expected the keras MNIST layout x_train, y_train, x_test, y_test")
+    for name, x in ((k, arrays[k]) for k in keys[::2]):
         if x.ndim not in (3, 4) or (x.ndim == 4 and x.shape[-1] not in (1, 3)):
             raise DataError(f"{path}: {name} has shape {x.shape}; expected (N, H, W) or "
                             "(N, H, W, 1|3)")
         if x.dtype != np.uint8:
             raise DataError(f"{path}: {name} has dtype {x.dtype}; expected uint8")
-    return (x_train, y_train), (x_test, y_test)
+    return tuple((arrays.get(f"x_{s}"), arrays.get(f"y_{s}")) for s in ("train", "test"))
 
 
 def _idx_files(folder):
@@ -114,7 +115,7 @@ def read_idx(path, max_bytes=MAX_IDX_BYTES):
         raise DataError(f"{path}: not a readable IDX file ({exc})") from exc
 
 
-def _load_idx_dir(folder):
+def _load_idx_dir(folder, splits):
     files = _idx_files(folder)
 
     def find(split, kind):
@@ -127,6 +128,9 @@ def _load_idx_dir(folder):
 
     out = []
     for split in ("train", "test"):
+        if split not in splits:
+            out.append((None, None))
+            continue
         x, y = find(split, "images"), find(split, "labels")
         if len(x) != len(y):
             raise DataError(f"{folder}: {split} has {len(x)} images but {len(y)} labels")

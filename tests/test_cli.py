@@ -175,3 +175,26 @@ def test_upscale_refuses_its_input_and_bad_outputs_before_any_work(tmp_path, cap
     assert main(["upscale", str(tmp_path / "x.png"), str(tmp_path / "y.png")]) == 2
     err = capsys.readouterr().err
     assert "not a readable image" in err and "decompression bomb" in err.lower()
+
+
+def test_upscale_makes_the_output_folder_and_shows_progress_on_big_outputs(tmp_path, capsys,
+                                                                           tiny_local_cppn):
+    from PIL import Image
+
+    Image.new("L", (8, 8), 90).save(tmp_path / "in.png")
+    out = tmp_path / "new" / "folder" / "big.png"
+    assert main(["upscale", "--size", "1000", "1000", str(tmp_path / "in.png"), str(out)]) == 0
+    assert Image.open(out).size == (1000, 1000)
+    assert "chunk" in capsys.readouterr().out  # a keras Progbar over the chunks
+    assert main(["upscale", "--size", "40", str(tmp_path / "in.png"), str(tmp_path / "s.png")]) == 0
+    assert "chunk" not in capsys.readouterr().out  # small outputs stay quiet
+
+
+def test_decompression_bombs_in_a_data_folder_are_one_clear_error(tmp_path, capsys, monkeypatch):
+    from PIL import Image
+
+    Image.new("L", (8, 8)).save(tmp_path / "a.png")
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 10)
+    assert main(["evaluate", "--data", str(tmp_path), "--out", str(tmp_path / "ev")]) == 2
+    err = capsys.readouterr().err
+    assert "a.png: not a readable image" in err and "Traceback" not in err

@@ -183,3 +183,17 @@ def test_pairs_bad_input():
         pairs(np.zeros((0, 8, 8), np.uint8), 4)
     with pytest.raises(ValueError, match="shape"):
         pairs(np.zeros((8, 8), np.uint8), 4)
+
+
+def test_a_test_only_load_reads_no_training_arrays(tmp_path, monkeypatch):
+    """What `sr-lib evaluate` asks for: the test split alone; .npz training arrays are not read."""
+    path = tmp_path / "d.npz"
+    np.savez(path, x_train=np.zeros((5, 8, 8), np.uint8), y_train=np.zeros(5, np.uint8),
+             x_test=np.ones((2, 8, 8), np.uint8), y_test=np.zeros(2, np.uint8))
+    read = []
+    original = np.lib.npyio.NpzFile.__getitem__
+    monkeypatch.setattr(np.lib.npyio.NpzFile, "__getitem__",
+                        lambda self, key: read.append(key) or original(self, key))
+    (x, y), (xt, yt) = load_mnist(path, splits=("test",))
+    assert x is None and y is None and xt.shape == (2, 8, 8) and sorted(read) == ["x_test", "y_test"]
+    assert load_mnist(path)[0][0].shape == (5, 8, 8)
