@@ -96,8 +96,9 @@ def export(results, path, trained=None, discriminators=()):
     """Write ``results`` to ``path`` and, for a trained notebook, each run's ``model.keras`` to
     ``models/NAME.keras`` (``trained``: name -> run folder; inference weights only, no optimizer
     state), and for the names in ``discriminators`` the run's discriminator beside it."""
-    import shutil
+    import keras
 
+    import sr_lib.models  # noqa: F401  (registers the model classes)
     from sr_lib.files import replacing, write_json
 
     written = [write_json(path, results)]
@@ -105,7 +106,7 @@ def export(results, path, trained=None, discriminators=()):
         for source, target in ((run / "model.keras", MODELS / f"{name}.keras"),
                                (run / "discriminator.keras", MODELS / "discriminators" / f"{name}.keras")):
             if source.exists() and (source.name == "model.keras" or name in discriminators):
-                with replacing(target) as tmp:
-                    shutil.copyfile(source, tmp)
+                with replacing(target) as tmp:  # reloaded uncompiled: no optimizer state
+                    keras.saving.load_model(source, compile=False).save(tmp)
                 written.append(target)
     print("exported", ", ".join(str(Path(p).relative_to(ROOT)) for p in written))

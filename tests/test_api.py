@@ -169,7 +169,30 @@ def test_notebook_train_switch_trains_with_the_recipe_and_exports(tmp_path, monk
     assert not (tmp_path / "models").exists()  # nothing leaves the run folder without EXPORT
     notebook.export({"rows": [], "training": records}, tmp_path / "r.json",
                     trained={"tiny_cppn": runs["tiny"]}, discriminators=("tiny_cppn",))
-    assert (tmp_path / "models" / "tiny_cppn.keras").exists()
+    import io
+    import zipfile
+
+    import h5py
+
+    def groups(path):
+        with zipfile.ZipFile(path) as z:
+            return set(h5py.File(io.BytesIO(z.read("model.weights.h5"))))
+
+    assert "optimizer" in groups(runs["tiny"] / "model.keras")  # the run keeps it, to resume
+    assert "optimizer" not in groups(tmp_path / "models" / "tiny_cppn.keras")
     loaded, again, _ = notebook.train_or_load("local_cppn", variants, train=False,
                                               results=tmp_path / "r.json")
     assert again == json.loads(json.dumps(records))
+
+
+def test_bundled_files_hold_inference_weights_only():
+    import io
+    import zipfile
+
+    import h5py
+
+    from sr_lib.pretrained import MODELS_DIR
+
+    for path in MODELS_DIR.rglob("*.keras"):
+        with zipfile.ZipFile(path) as z, h5py.File(io.BytesIO(z.read("model.weights.h5"))) as h:
+            assert "optimizer" not in h, path.name

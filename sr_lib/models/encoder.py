@@ -10,8 +10,8 @@ from sr_lib.layers import DEFAULT_KL_WEIGHT, Sampling
 
 
 def check_latent_dim(latent_dim):
-    if isinstance(latent_dim, bool) or not isinstance(latent_dim, int) or latent_dim <= 0:
-        raise ValueError(f"latent_dim must be a positive int, got {latent_dim!r}")
+    if isinstance(latent_dim, bool) or not isinstance(latent_dim, int) or not 0 < latent_dim <= 4096:
+        raise ValueError(f"latent_dim must be an int from 1 to 4096, got {latent_dim!r}")
 
 
 def build_encoder(lr_shape=(26, 26, 1), latent_dim=128, kl_weight=DEFAULT_KL_WEIGHT, seed=None):
