@@ -99,21 +99,10 @@ def test_gan_resume_restores_both_networks_and_optimizers(tmp_path, digits):
     """A crash mid-run, then the same call: epochs continue and the optimizers' step counters
     show their state came back (a fresh optimizer would count only the resumed steps)."""
     x, xt = digits
-
-    class Crash(keras.callbacks.Callback):
-        def on_epoch_begin(self, epoch, logs=None):
-            if epoch == 1:
-                raise RuntimeError("simulated crash")
-
     kw = dict(x_train=x, x_val=xt, epochs=2, batch_size=32, verbose=0, latent_dim=8)
-    original = recipes.callbacks
-    recipes.callbacks = lambda *a, **k: original(*a, **k) + [Crash()]
-    try:
-        with pytest.raises(RuntimeError, match="simulated crash"):
-            recipes.train("vae_gan", tmp_path, **kw)
-    finally:
-        recipes.callbacks = original
+    _crash_in_epoch(tmp_path, 1, kw, model="vae_gan")
     assert _epochs(tmp_path) == [0] and (tmp_path / "backup").exists()
+    original = recipes.callbacks
     seen = {}
 
     class Spy(keras.callbacks.Callback):
@@ -384,7 +373,7 @@ def test_cli_reports_divergence(tmp_path, capsys, monkeypatch, small_npz):
     assert "Traceback" not in err
 
 
-def _crash_in_epoch(tmp_path, epoch, kw):
+def _crash_in_epoch(tmp_path, epoch, kw, model="local_cppn"):
     class Crash(keras.callbacks.Callback):
         def on_epoch_begin(self, e, logs=None):
             if e == epoch:
@@ -394,7 +383,7 @@ def _crash_in_epoch(tmp_path, epoch, kw):
     recipes.callbacks = lambda *a, **k: original(*a, **k) + [Crash()]
     try:
         with pytest.raises(RuntimeError, match="simulated kill"):
-            recipes.train("local_cppn", tmp_path, **kw)
+            recipes.train(model, tmp_path, **kw)
     finally:
         recipes.callbacks = original
 
