@@ -12,7 +12,7 @@ from pathlib import Path
 from sr_lib import recipes  # light: imports TensorFlow only when a run starts
 from sr_lib.notebook import quiet_tensorflow  # each command calls it once its arguments check out
 from sr_lib.pretrained import DESCRIPTIONS, model_path
-from sr_lib.upscalers import INTERPOLATIONS
+from sr_lib.upscalers import INTERPOLATIONS, get_upscaler  # light: no TensorFlow until used
 
 
 def _add_data_args(p):
@@ -138,7 +138,6 @@ def build_parser():
 def cmd_evaluate(args):
     from sr_lib import metrics
     from sr_lib.data import load_mnist
-    from sr_lib.upscalers import get_upscaler
 
     if Path(args.out).is_file():
         raise ValueError(f"--out {args.out}: is a file; give a folder for evaluation.json/.csv")
@@ -227,8 +226,6 @@ def cmd_upscale(args):
     for note in notes:
         print(f"note: {note}", file=sys.stderr)
     quiet_tensorflow()
-    from sr_lib.upscalers import get_upscaler
-
     upscale = get_upscaler(args.model)
     scale = 4.0 if args.size is None and args.scale is None and upscale.hr_size is None \
         else args.scale

@@ -155,3 +155,11 @@ def test_evaluate_says_how_much_of_an_image_folder_it_evaluates(tmp_path, capsys
     assert main(["evaluate", "--data", str(tmp_path), "--methods", "bicubic", "--lr-sizes", "8",
                  "--out", str(tmp_path / "ev")]) == 0
     assert "evaluating its seeded test split, 1 images" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("kwargs, message", [(dict(hidden=10**6), "hidden must be an int from 1 to 4096"),
+                                             (dict(depth=0), "depth must be an int from 1 to 64"),
+                                             (dict(features=2.5), "features must be an int")])
+def test_local_cppn_size_knobs_have_named_limits(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        sr_lib.build_local_cppn(**kwargs)

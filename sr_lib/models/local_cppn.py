@@ -148,7 +148,11 @@ class LocalCPPN(keras.Model):
 
 def build_local_cppn(channels=1, features=48, blocks=3, hidden=48, depth=3, out_size=28,
                      unfold=3):
-    """A built :class:`LocalCPPN` (see the class for the parameters)."""
+    """A built :class:`LocalCPPN` (see the class for the parameters, each with a named limit)."""
+    for name, value, high in (("features", features, 4096), ("hidden", hidden, 4096),
+                              ("blocks", blocks, 64), ("depth", depth, 64), ("unfold", unfold, 15)):
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= high:
+            raise ValueError(f"{name} must be an int from 1 to {high}, got {value!r}")
     model = LocalCPPN(channels, features, blocks, hidden, depth, out_size, unfold)
     model.build((None, None, None, channels))
     return model
