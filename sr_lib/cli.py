@@ -214,12 +214,9 @@ def cmd_train(args):
 
 
 def cmd_upscale(args):
-    from PIL import Image
+    from sr_lib.plots import image_format, load_image, save_image
 
-    from sr_lib.plots import load_image, save_image
-
-    if Path(args.output).suffix.lower() not in Image.registered_extensions():
-        raise ValueError(f"{args.output}: unknown image extension (use .png, .jpg, ...)")
+    image_format(args.output)  # before any work
     if Path(args.output).resolve() == Path(args.input).resolve():
         raise ValueError(f"{args.output}: refusing to write over the input image")
     lr, notes = load_image(args.input)

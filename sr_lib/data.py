@@ -200,9 +200,13 @@ def to_float(images):
     if not images.dtype.is_floating:
         raise ValueError(f"images must be uint8 or float, got {images.dtype.name}")
     images = tf.cast(images, tf.float32)
-    if tf.executing_eagerly() and tf.size(images) and float(tf.reduce_max(images)) > 1.25:
-        raise ValueError(f"float images must lie in [0, 1], got values up to "
-                         f"{float(tf.reduce_max(images)):g} (divide by 255, or pass uint8)")
+    if tf.executing_eagerly() and tf.size(images):  # eager calls only (not inside tf.data maps)
+        if not bool(tf.reduce_all(tf.math.is_finite(images))):
+            raise ValueError("images contain NaN or infinite values")
+        low, high = float(tf.reduce_min(images)), float(tf.reduce_max(images))
+        if low < -0.25 or high > 1.25:  # a little interpolation overshoot is fine
+            raise ValueError(f"float images must lie in [0, 1], got values in [{low:g}, {high:g}] "
+                             "(divide by 255, or pass uint8)")
     return images
 
 

@@ -71,9 +71,7 @@ def evaluate(upscalers, hr_images, lr_sizes, *, batch_size=1000):
         if lr_hw[0] >= height or lr_hw[1] >= width:
             raise ValueError(f"LR size {lr_hw} is not smaller than the HR size {(height, width)}")
         for up in upscalers.values():
-            if (up.lr_size or lr_hw) != lr_hw or (up.hr_size or (height, width)) != (height, width):
-                raise ValueError(f"{up.name} upscales {up.lr_size} to {up.hr_size} only, not "
-                                 f"{lr_hw} to {(height, width)}")
+            up.check(lr_hw, (height, width))
     rows = []
     for lr_hw in lr_hws:
         lr = degrade(hr, lr_hw)

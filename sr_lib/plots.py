@@ -17,15 +17,21 @@ def to_uint8(image):
     return np.round(np.clip(image, 0.0, 1.0) * 255.0).astype(np.uint8)
 
 
-def _save_atomic(im, path, **kwargs):
-    """Save a PIL image atomically (:func:`sr_lib.files.replacing`), format from the extension."""
+def image_format(path):
+    """The PIL format that ``path``'s extension names, else a one-line ``ValueError``."""
     from PIL import Image
-
-    from sr_lib.files import replacing
 
     fmt = Image.registered_extensions().get(Path(path).suffix.lower())
     if fmt is None:
         raise ValueError(f"{path}: unknown image extension {Path(path).suffix!r} (use .png, .jpg, ...)")
+    return fmt
+
+
+def _save_atomic(im, path, **kwargs):
+    """Save a PIL image atomically (:func:`sr_lib.files.replacing`), format from the extension."""
+    from sr_lib.files import replacing
+
+    fmt = image_format(path)
     with replacing(path) as tmp:
         im.save(tmp, format=fmt, **kwargs)
     return Path(path)
@@ -207,9 +213,10 @@ def compare(columns, hr=None, n=8, title=None):
     from sr_lib.metrics import psnr
 
     rows = [list(_images(images)[:n]) for images in columns.values()]
+    hr = None if hr is None else _images(hr)[:n, ..., None]
     captions = [[f"{float(v):.1f} dB" if np.isfinite(v) else "" for v in
-                 np.asarray(psnr(np.stack(row)[..., None], _images(hr)[:n, ..., None]))]
-                if hr is not None and row[0].shape == _images(hr).shape[1:] else [""] * len(row)
+                 np.asarray(psnr(np.stack(row)[..., None], hr))]
+                if hr is not None and row[0].shape == hr.shape[1:3] else [""] * len(row)
                 for row in rows]
     return _figure(rows, list(columns), captions, inches=1.25, title=title)
 

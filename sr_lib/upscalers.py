@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from sr_lib.coords import check_pixels, size_pair
+from sr_lib.data import to_float
 
 INTERPOLATIONS = ("nearest", "bilinear", "bicubic", "lanczos3")
 
@@ -27,19 +28,8 @@ def as_batch(images, channels=None, name="images"):
     if form == "hwc" and x.shape[-1] not in (1, 3):
         raise ValueError(f"{name} of shape {x.shape} reads as one image with {x.shape[-1]} "
                          "channels; pass a batch of grayscale images as (N, H, W, 1)")
-    if x.dtype == np.uint8:
-        x = x.astype(np.float32) / 255.0
-    elif x.dtype.kind == "f":
-        x = x.astype(np.float32)
-        if not np.isfinite(x).all():
-            raise ValueError(f"{name} contain NaN or infinite values")
-        low, high = float(x.min()), float(x.max())
-        if low < -0.25 or high > 1.25:
-            raise ValueError(f"float {name} must lie in [0, 1], got values in [{low:g}, {high:g}] "
-                             "(divide by 255, or pass uint8)")
-    else:
-        raise ValueError(f"{name} must be uint8 or float, got {x.dtype}")
     x = x[None, ..., None] if form == "hw" else x[None] if form == "hwc" else x
+    x = to_float(x).numpy()  # the one dtype and value check (uint8 / float in [0, 1], finite)
     if channels is not None and x.shape[-1] != channels:
         raise ValueError(f"{name} have {x.shape[-1]} channel(s); this upscaler takes {channels}")
     return x, form
@@ -79,12 +69,17 @@ class Upscaler:
                              f"asked for {out}")
         return out
 
+    def check(self, input_size, size=None, scale=None, batch=1):
+        """The output ``(H, W)`` for ``batch`` inputs of ``input_size``, or a ``ValueError``
+        (wrong input size for a fixed-size model, bad size or scale, too many pixels)."""
+        if self.lr_size is not None and tuple(input_size) != self.lr_size:
+            raise ValueError(f"{self.name} takes {self.lr_size[0]}x{self.lr_size[1]} inputs, "
+                             f"got {input_size[0]}x{input_size[1]}")
+        return check_pixels(self.output_size(input_size, size, scale), batch)
+
     def __call__(self, images, size=None, *, scale=None, progress=False):
         x, form = as_batch(images, self.channels)
-        if self.lr_size is not None and x.shape[1:3] != self.lr_size:
-            raise ValueError(f"{self.name} takes {self.lr_size[0]}x{self.lr_size[1]} inputs, "
-                             f"got {x.shape[1]}x{x.shape[2]}")
-        out_size = check_pixels(self.output_size(x.shape[1:3], size, scale), len(x))
+        out_size = self.check(x.shape[1:3], size, scale, len(x))
         out = np.concatenate([np.asarray(self.fn(x[i:i + self.batch_size], out_size, progress),
                                          np.float32)
                               for i in range(0, len(x), self.batch_size)])
