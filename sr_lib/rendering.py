@@ -1,15 +1,19 @@
 """The one chunked rendering engine (any output size in bounded memory) and the CPPN render.
 
-:func:`render_chunks` computes a batch of images ``count`` pixels at a time through a step that
+:func:`run_chunks` fills an output array ``count`` pixels at a time through a compiled step that
 makes each chunk's coordinates from its pixel indices (:func:`chunk_coords`), so the full grid is
-never built. ``count`` is a power of two of at least ``MIN_CHUNK``, fixed per call (the last chunk
-padded): compiled steps trace once per model, chunk and batch size, and a chunked render equals an
-unchunked one exactly (XLA's CPU kernels round differently for tiny and ragged products). Used by
-:func:`render` (CPPNs) and :meth:`sr_lib.models.LocalCPPN.upscale`.
+never built. ``count`` (:func:`chunk_size`) is fixed per call (the last chunk padded), and inside a
+step :func:`blocks` walks the chunk one ``BLOCK`` at a time: a pixel's activations
+stay in the core's cache instead of streaming through memory layer by layer, and every pixel is
+computed in a block of the same shape, so a chunked render equals an unchunked one exactly (XLA's
+CPU kernels round differently for other shapes). Compiled steps trace once per model, chunk and
+batch size. Used by :func:`render`
+(CPPNs) and :meth:`sr_lib.models.LocalCPPN.upscale` (tile by tile).
 """
 
 from __future__ import annotations
 
+import itertools
 import os
 from concurrent.futures import ThreadPoolExecutor
 
@@ -18,8 +22,8 @@ import tensorflow as tf
 
 from sr_lib.coords import MAX_PIXELS, check_pixels, size_pair
 
-DEFAULT_CHUNK = 2**15  # output pixels per step, summed over the batch
-MIN_CHUNK = 1024  # pixels per image per step
+DEFAULT_CHUNK = 2**17  # output pixels per step, summed over the batch
+BLOCK = 4096  # pixels per block inside a step: one block's activations fit in a core's L2 cache
 
 _POOL = {}
 
@@ -48,14 +52,10 @@ def _pool(workers):
     return pool
 
 
-def chunk_coords(start, count, height, width):
-    """``(count, 3)`` float32 rows (x, y, r) of row-major pixels ``start .. start+count-1``, the
-    values of :func:`sr_lib.coords.grid`; indices past the end pad the last chunk harmlessly."""
-    idx = tf.cast(start, tf.int64) + tf.range(count, dtype=tf.int64)
-    width = tf.cast(width, tf.int64)
-    row, col = idx // width, idx % width
-
-    def centre(i, n):  # float64 then float32, exactly like coords.axis
+def pixel_coords(row, col, height, width):
+    """``(n, 3)`` float32 rows (x, y, r) of the pixels at int ``row``, ``col`` tensors: the values
+    of :func:`sr_lib.coords.grid` (float64, then float32, exactly like ``coords.axis``)."""
+    def centre(i, n):
         return tf.cast(-1.0 + (2.0 * tf.cast(i, tf.float64) + 1.0) / tf.cast(n, tf.float64),
                        tf.float32)
 
@@ -63,28 +63,45 @@ def chunk_coords(start, count, height, width):
     return tf.stack([x, y, tf.sqrt(x * x + y * y)], axis=-1)
 
 
+def chunk_coords(start, count, height, width):
+    """:func:`pixel_coords` of row-major pixels ``start .. start+count-1``; indices past the end
+    pad the last chunk harmlessly."""
+    idx = tf.cast(start, tf.int64) + tf.range(count, dtype=tf.int64)
+    width = tf.cast(width, tf.int64)
+    return pixel_coords(idx // width, idx % width, height, width)
+
+
 def chunk_size(n, batch, chunk=DEFAULT_CHUNK):
-    """Pixels per image per step for ``batch`` images of ``n`` pixels (``chunk=None``: all)."""
+    """Pixels per image per step for ``batch`` images of ``n`` pixels, about ``chunk`` summed over
+    the batch (``None``: all) as even as the steps allow: one block (the power of two >= ``n``)
+    for images of up to ``BLOCK`` pixels, else at least two whole ``BLOCK``\ s (XLA compiles a
+    one-trip loop differently, which would change the rounding)."""
     if chunk is not None and (isinstance(chunk, bool) or not isinstance(chunk, (int, np.integer))
                               or chunk <= 0):
         raise ValueError(f"chunk must be a positive int or None, got {chunk!r}")
-    whole = 1 << (n - 1).bit_length()  # all pixels, padded to a power of two like every chunk
-    count = whole if chunk is None else min(1 << max(int(chunk) // batch, 1).bit_length() - 1, whole)
-    return max(count, MIN_CHUNK)
+    if n <= BLOCK:
+        return 1 << (n - 1).bit_length()
+    limit = n if chunk is None else max(int(chunk) // batch, 1)
+    per_step = -(-n // -(-n // limit))  # n over the fewest steps of at most limit pixels
+    return BLOCK * max(2, -(-per_step // BLOCK))
 
 
-def render_chunks(step, batch, size, channels, *, chunk=DEFAULT_CHUNK, dtype="float32",
-                  progress=False, workers=1):
-    """Run ``step(start, count) -> (batch, count, channels)`` over every chunk of ``size``.
+def progress_bar(total, progress=True):
+    """A ``keras.utils.Progbar`` over ``total`` chunks, or ``None``."""
+    if not progress:
+        return None
+    import keras
 
-    ``start`` is an int64 tensor, ``count`` a Python int fixed for the whole call. ``workers > 1``
-    computes chunks in a shared thread pool (worth it for XLA steps, which use one core each).
-    Returns a ``(batch, height, width, channels)`` numpy array of ``dtype``.
-    """
-    height, width = size_pair(size)
-    n = height * width
-    count = chunk_size(n, batch, chunk)
-    out = np.empty((batch, n, channels), dtype=dtype)
+    return keras.utils.Progbar(total, unit_name="chunk")
+
+
+def run_chunks(step, out, count, *, workers=1, bar=None, warm=False):
+    """Fill ``out`` (numpy ``(batch, n, channels)``) by ``step(start, count) -> (batch, count,
+    channels)`` over its ``n`` pixels; ``start`` is an int64 tensor, ``count`` a Python int fixed
+    for the call. ``workers > 1`` computes chunks in a shared thread pool, after a first chunk
+    alone that compiles the step (skipped when ``warm``); ``bar`` (a Progbar) advances by one per
+    chunk."""
+    n = out.shape[1]
 
     def run(start):  # one chunk, written into its slice of the output
         values = step(tf.constant(start, tf.int64), count)
@@ -92,22 +109,44 @@ def render_chunks(step, batch, size, channels, *, chunk=DEFAULT_CHUNK, dtype="fl
         out[:, start:stop] = np.asarray(values)[:, :stop - start]
 
     starts = range(0, n, count)
-    bar = None
-    if progress:
-        import keras
-        bar = keras.utils.Progbar(len(starts), unit_name="chunk")
-    run(0)  # compiles if needed, before threads share the step
-    done = iter(range(2, len(starts) + 1))
-    if bar is not None:
-        bar.update(1)
-    workers = min(workers, len(starts) - 1)
-    results = (_pool(workers).map(run, starts[1:]) if workers > 1
-               else (run(s) for s in starts[1:]))
-    for _ in results:
-        i = next(done)
+    first = [] if warm else [run(0)]  # compiles if needed, before threads share the step
+    starts = starts[len(first):]
+    workers = min(workers, len(starts))
+    results = _pool(workers).map(run, starts) if workers > 1 else map(run, starts)
+    for _ in itertools.chain(first, results):
         if bar is not None:
-            bar.update(i)
+            bar.add(1)
+    return out
+
+
+def render_chunks(step, batch, size, channels, *, chunk=DEFAULT_CHUNK, dtype="float32",
+                  progress=False, workers=1):
+    """:func:`run_chunks` over a whole ``(batch, height, width, channels)`` image of ``dtype``,
+    ``count`` = :func:`chunk_size` pixels per image per step; ``progress`` shows a Progbar."""
+    height, width = size_pair(size)
+    n = height * width
+    count = chunk_size(n, batch, chunk)
+    out = np.empty((batch, n, channels), dtype=dtype)
+    run_chunks(step, out, count, workers=workers, bar=progress_bar(-(-n // count), progress))
     return out.reshape(batch, height, width, channels)
+
+
+def blocks(fn, count):
+    """Inside a compiled step: ``fn(offset, size) -> (batch, size, C)`` for the pixels
+    ``offset .. offset+size-1`` of the chunk, evaluated over ``count`` (a :func:`chunk_size`)
+    pixels one block of ``min(count, BLOCK)`` at a time in a ``tf.while_loop`` (the working set
+    stays in cache); returns ``(batch, count, C)``. Every pixel of an image is computed in a block
+    of the same shape by the same loop, so chunking cannot change its rounding."""
+    block = min(count, BLOCK)
+    n = count // block
+
+    def body(i, acc):
+        return i + 1, acc.write(i, fn(tf.cast(i * block, tf.int64), block))
+
+    _, acc = tf.while_loop(lambda i, _: i < n, body, (0, tf.TensorArray(tf.float32, n)))
+    values = acc.stack()  # (n, batch, block, C)
+    shape = tf.shape(values)
+    return tf.reshape(tf.transpose(values, (1, 0, 2, 3)), (shape[1], count, shape[3]))
 
 
 def _cppn_step(model):
@@ -117,9 +156,12 @@ def _cppn_step(model):
     if fn is None:
         @tf.function(jit_compile=True)
         def fn(start, z, height, width, count, uint8):
-            coords = chunk_coords(start, count, height, width)
-            coords = tf.broadcast_to(coords, (tf.shape(z)[0], count, 3))
-            values = model([coords, z], training=False)
+            def block(offset, size):
+                coords = chunk_coords(start + offset, size, height, width)
+                coords = tf.broadcast_to(coords, (tf.shape(z)[0], size, 3))
+                return tf.cast(model([coords, z], training=False), tf.float32)
+
+            values = blocks(block, count)
             if uint8:
                 values = tf.cast(tf.round(values * 255.0), tf.uint8)
             return values

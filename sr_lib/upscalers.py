@@ -80,13 +80,13 @@ class Upscaler:
     def __call__(self, images, size=None, *, scale=None, progress=False):
         x, form = as_batch(images, self.channels)
         out_size = self.check(x.shape[1:3], size, scale, len(x))
-        out = np.concatenate([np.asarray(self.fn(x[i:i + self.batch_size], out_size, progress),
-                                         np.float32)
-                              for i in range(0, len(x), self.batch_size)])
+        parts = [np.asarray(self.fn(x[i:i + self.batch_size], out_size, progress), np.float32)
+                 for i in range(0, len(x), self.batch_size)]
+        out = parts[0] if len(parts) == 1 and parts[0].flags.writeable else np.concatenate(parts)
         if out.ndim != 4 or out.shape[:3] != (len(x), *out_size):
             raise ValueError(f"{self.name} returned shape {out.shape} for {len(x)} images of "
                              f"{out_size[0]}x{out_size[1]}")
-        out = np.clip(out, 0.0, 1.0)
+        np.clip(out, 0.0, 1.0, out=out)  # in place: outputs can be hundreds of megabytes
         return out if form == "batch" else out[0] if form == "hwc" else out[0, ..., 0]
 
 
@@ -111,7 +111,8 @@ def from_model(model, name=None):
         lr_shape = getattr(model, "lr_shape", None)  # the CPPN-GAN's encoder has one input size
         return Upscaler(lambda lr, size, progress: model.upscale(lr, size, progress=progress),
                         name, lr_size=None if lr_shape is None else lr_shape[:2],
-                        channels=lr_shape[-1] if lr_shape else model.channels)
+                        channels=lr_shape[-1] if lr_shape else model.channels,
+                        batch_size=10_000)  # both bound their own memory
     if len(model.inputs) != 1 or len(model.input_shape) != 4 or len(model.output_shape) != 4:
         raise ValueError(f"{name} is not an image-to-image model (input {model.input_shape}, "
                          f"output {model.output_shape})")

@@ -42,7 +42,7 @@ def test_render_threads_follow_the_usable_cores_and_can_be_released(monkeypatch)
 
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1, 5})  # 3 of the machine's
     model = sr_lib.build_cppn(2, hidden=4, depth=2, seed=0)
-    sr_lib.render(model, np.zeros(2, np.float32), (64, 64), chunk=1024)  # 4 chunks, default
+    sr_lib.render(model, np.zeros(2, np.float32), (256, 256), chunk=8192)  # 8 chunks
     assert rendering._POOL["pool"]._max_workers == 3
     rendering.release_threads()
     assert "pool" not in rendering._POOL

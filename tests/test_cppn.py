@@ -82,20 +82,23 @@ def test_render_shapes_ranges_and_dtypes(grey, rgb):
 
 @pytest.mark.parametrize("chunk,workers", [(1, 1), (1024, 2), (1500, 3)])
 def test_chunked_equals_unchunked(rgb, chunk, workers):
-    whole = render(rgb, z_of(3), (43, 57), chunk=None)
-    assert np.array_equal(render(rgb, z_of(3), (43, 57), chunk=chunk, workers=workers), whole)
+    whole = render(rgb, z_of(3), (97, 131), chunk=None)  # one step of 16384 pixels
+    # 4 steps of 4096 (the smallest chunk), with the last one padded
+    assert np.array_equal(render(rgb, z_of(3), (97, 131), chunk=chunk, workers=workers), whole)
 
 
 def test_traced_once_per_chunk_shape(grey):
-    render(grey, z_of(0), (40, 40), chunk=1024)
+    render(grey, z_of(0), (40, 40), chunk=1024)  # 1600 pixels: one 2048-pixel block per step
     fn = sr_lib.rendering._cppn_step(grey)
     traces = fn.experimental_get_tracing_count()
-    for size in (8, 33, 50):
+    for size in (33, 40, 44):  # other sizes with the same step shape
         render(grey, z_of(size), (size, size + 1), chunk=1024)
     assert fn.experimental_get_tracing_count() == traces
-    for size in (10, 20, 30):  # small images with the default chunk: the same 1024-pixel step
+    for size in (36, 45):  # the default chunk: the same 2048-pixel step
         render(grey, z_of(size), (size, size))
     assert fn.experimental_get_tracing_count() == traces
+    render(grey, z_of(0), (70, 70))  # 4900 pixels: a new step shape, traced once more
+    assert fn.experimental_get_tracing_count() == traces + 1
 
 
 def test_seed_and_z_determine_the_image(grey):

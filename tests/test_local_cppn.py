@@ -5,7 +5,7 @@ import tensorflow as tf
 
 from sr_lib import get_upscaler
 from sr_lib.coords import grid
-from sr_lib.models.local_cppn import build_local_cppn, ensemble_neighbours
+from sr_lib.models.local_cppn import build_local_cppn, ensemble_neighbours, tile_bands
 
 
 @pytest.fixture(scope="module")
@@ -26,12 +26,38 @@ def test_any_output_size(model, lr_hw, out_hw):
 def test_call_renders_out_size_and_chunking_is_exact(model):
     lr = tf.random.uniform((3, 14, 14, 1), seed=1)
     np.testing.assert_allclose(model(lr), model.upscale(lr, (28, 28)), atol=1e-6)
-    # 64x64 in chunks of 1024 pixels (4 per image) against one pass
+    # 3 images of 64x64 in steps of 4096 pixels (the smallest chunk) against one step
     np.testing.assert_array_equal(model.upscale(lr, (64, 64), chunk=1),
                                   model.upscale(lr, (64, 64), chunk=None))
     up = get_upscaler(model)
     up.batch_size = 2
     np.testing.assert_allclose(up(lr.numpy(), (28, 28)), model.upscale(lr, (28, 28)), atol=1e-6)
+
+
+@pytest.mark.parametrize("lr_hw, out_hw", [((17, 23), (40, 61)), ((23, 17), (9, 7)),
+                                           ((19, 19), (19, 19)), ((1, 12), (3, 50))])
+@pytest.mark.parametrize("tile", [1, 4, 7])
+def test_tiled_equals_untiled(lr_hw, out_hw, tile):
+    """Tiles of the encoder (with its halo) and decoder, at borders, odd sizes, up and down."""
+    m = build_local_cppn(features=8, blocks=2, hidden=8, depth=2)  # halo 1 + 4 + 1 = 6
+    lr = tf.random.uniform((2, *lr_hw, 1), seed=4).numpy()
+    whole = m.upscale(lr, out_hw, tile=max(lr_hw))
+    assert len(tile_bands(lr_hw[0], out_hw[0], tile)) > 1 or lr_hw[0] <= tile
+    np.testing.assert_array_equal(m.upscale(lr, out_hw, tile=tile), whole)
+    np.testing.assert_allclose(whole, m.upscale(lr, out_hw, chunk=None), atol=0)
+
+
+@pytest.mark.parametrize("lr_n, out_n, tile", [(100, 400, 16), (4000, 1000, 256), (7, 3, 2),
+                                                 (9, 9, 4), (257, 1024, 256)])
+def test_tile_bands_cover_the_output_and_the_ensembles(lr_n, out_n, tile):
+    bands = tile_bands(lr_n, out_n, tile)
+    assert bands[0][0] == 0 and bands[-1][1] == out_n
+    assert all(a[1] == b[0] for a, b in zip(bands, bands[1:]))  # contiguous, no overlap
+    for o0, o1, l0, l1 in bands:
+        assert l1 - l0 <= tile + 4
+        v = (np.arange(o0, o1) + 0.5) * lr_n / out_n - 0.5  # every output pixel's two LR rows
+        assert np.clip(np.floor(v), 0, lr_n - 1).min() >= l0
+        assert np.clip(np.floor(v) + 1, 0, lr_n - 1).max() < l1
 
 
 @pytest.mark.parametrize("lr_hw, out_hw", [((5, 7), (13, 11)), ((26, 26), (28, 28)), ((1, 3), (4, 4))])

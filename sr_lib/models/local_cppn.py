@@ -10,36 +10,68 @@ from __future__ import annotations
 
 import keras
 import tensorflow as tf
+import numpy as np
 from keras import layers, ops
 
 from sr_lib.coords import check_pixels, grid
-from sr_lib.rendering import DEFAULT_CHUNK, chunk_coords, render_chunks
+from sr_lib.rendering import (BLOCK, DEFAULT_CHUNK, blocks, chunk_size, pixel_coords, progress_bar,
+                              run_chunks, usable_cores)
 
 SHIFTS = ((-1, -1), (-1, 1), (1, -1), (1, 1))  # (dy, dx) to the four surrounding LR cells
+TILE = 256  # LR pixels a side encoded at once (plus the encoder's halo): bounds upscale's memory
+ENCODE_PIXELS = 2**17  # LR pixels (crop x images) per encoder call
 
 
-def ensemble_neighbours(height, width, coords):
-    """The four LR cells around each query ``coords`` (Q, 2): ``index`` (4, Q) into the flat
-    (height*width) grid, ``rel`` (4, Q, 2) the offsets from their centres in LR pixels, and
-    ``weight`` (4, Q), which sum to 1 and are bilinear interpolation's weights."""
+def neighbours(u, v, height, width):
+    """The four LR cells around positions ``u``, ``v`` (Q,) in LR pixel units (cell ``i``'s centre
+    at ``i``) of a ``height`` x ``width`` grid: their rows ``iy`` and columns ``ix`` (4, Q) int32,
+    ``rel`` (4, Q, 2) the offsets from their centres and ``weight`` (4, Q), which sum to 1 and are
+    bilinear interpolation's weights (LIIF: the area of the diagonally opposite sub-rectangle)."""
     h = ops.cast(height, "float32")
     w = ops.cast(width, "float32")
-    # position in LR pixel units: cell i has its centre at u = i
-    u = (coords[:, 0] + 1.0) * w / 2.0 - 0.5
-    v = (coords[:, 1] + 1.0) * h / 2.0 - 0.5
     u0, v0 = ops.floor(u), ops.floor(v)
-    index, rel, area = [], [], []
+    rows, cols, rel, area = [], [], [], []
     for dy, dx in SHIFTS:
         ix = ops.clip(u0 + (dx + 1) // 2, 0.0, w - 1.0)
         iy = ops.clip(v0 + (dy + 1) // 2, 0.0, h - 1.0)
         rx, ry = u - ix, v - iy
-        index.append(ops.cast(iy * w + ix, "int32"))
+        rows.append(ops.cast(iy, "int32"))
+        cols.append(ops.cast(ix, "int32"))
         rel.append(ops.stack([rx, ry], axis=-1))
         area.append(ops.abs(rx * ry) + 1e-9)
-    # LIIF: each prediction is weighted by the area of the diagonally opposite sub-rectangle
     area = [area[3], area[2], area[1], area[0]]
     total = area[0] + area[1] + area[2] + area[3]
-    return ops.stack(index), ops.stack(rel), ops.stack([a / total for a in area])
+    return ops.stack(rows), ops.stack(cols), ops.stack(rel), ops.stack([a / total for a in area])
+
+
+def lr_position(coords, height, width):
+    """Query ``coords`` (Q, 2) in [-1, 1] as positions ``u``, ``v`` in LR pixel units."""
+    u = (coords[:, 0] + 1.0) * ops.cast(width, "float32") / 2.0 - 0.5
+    v = (coords[:, 1] + 1.0) * ops.cast(height, "float32") / 2.0 - 0.5
+    return u, v
+
+
+def ensemble_neighbours(height, width, coords):
+    """:func:`neighbours` of query ``coords`` (Q, 2) as ``index`` (4, Q) into the flat
+    (height*width) grid, ``rel`` (4, Q, 2) and ``weight`` (4, Q)."""
+    rows, cols, rel, weight = neighbours(*lr_position(coords, height, width), height, width)
+    return rows * ops.cast(width, "int32") + cols, rel, weight
+
+
+def tile_bands(lr_n, out_n, tile):
+    """Split ``out_n`` output pixels along one axis into bands whose ensembles read at most about
+    ``tile`` of the ``lr_n`` LR pixels: ``(o0, o1, l0, l1)``, output ``o0:o1`` reads LR ``l0:l1``
+    (one spare pixel each side against float32 rounding of the positions)."""
+    if lr_n <= tile:
+        return [(0, out_n, 0, lr_n)]
+    step = max(1, tile * out_n // lr_n)
+    bands = []
+    for o0 in range(0, out_n, step):
+        o1 = min(o0 + step, out_n)
+        lo = int(np.floor((o0 + 0.5) * lr_n / out_n - 0.5)) - 1
+        hi = int(np.floor((o1 - 0.5) * lr_n / out_n - 0.5)) + 3
+        bands.append((o0, o1, max(0, lo), min(lr_n, hi)))
+    return bands
 
 
 @keras.saving.register_keras_serializable(package="sr_lib")
@@ -69,10 +101,16 @@ class LocalCPPN(keras.Model):
                     for i in range(depth - 1)]
         self.out = layers.Dense(channels, name="out")
 
+    @property
+    def halo(self):
+        """LR pixels each side an encoder tile needs beyond its codes (the receptive radius)."""
+        return 1 + 2 * self.blocks + self.unfold // 2
+
     def build(self, input_shape):
         self.encode(ops.zeros((1, 4, 4, input_shape[-1])))
-        self.decode(ops.zeros((1, 4, 4, self.hidden)), ops.zeros((1, 4, 4, input_shape[-1])),
-                    ops.zeros((1, 2)), ops.ones((2,)))
+        self.decode(ops.zeros((1, 4, self.hidden)), ops.zeros((1, 4, input_shape[-1])),
+                    ops.zeros((4, 1), "int32"), ops.zeros((4, 1, 2)), ops.ones((4, 1)),
+                    ops.ones((2,)))
 
     def encode(self, lr):
         """The grid of local latent codes, projected by the MLP's first layer: (B, h, w, hidden)."""
@@ -82,61 +120,119 @@ class LocalCPPN(keras.Model):
             y = y + conv_b(conv_a(y))
         return self.code_proj(x + y)
 
-    def decode(self, codes, lr, coords, cell):
-        """Values at query ``coords`` (Q, 2) for output pixels of size ``cell`` (2,): (B, Q, C)."""
-        batch, height, width = ops.shape(codes)[0], ops.shape(codes)[1], ops.shape(codes)[2]
-        index, rel, weight = ensemble_neighbours(height, width, coords)
-        codes = ops.reshape(codes, (batch, -1, self.hidden))
-        lr = ops.reshape(lr, (batch, -1, self.channels))
-        cell = cell * ops.stack([ops.cast(width, "float32"), ops.cast(height, "float32")]) / 2.0
-        out = 0.0
-        for k in range(4):
-            geometry = ops.concatenate(
-                [rel[k], ops.sqrt(ops.sum(rel[k] ** 2, axis=-1, keepdims=True)),
-                 ops.broadcast_to(cell, ops.shape(rel[k]))], axis=-1)
-            h = ops.take(codes, index[k], axis=1) + self.coord_proj(geometry)[None]
-            h = ops.relu(h)
-            for dense in self.mlp:
-                h = dense(h)
-            skip = ops.take(lr, index[k], axis=1)  # blended below: bilinear LR skip
-            out = out + weight[k][None, :, None] * (self.out(h) + skip)
-        return out
+    def decode(self, codes, lr, index, rel, weight, cell):
+        """Blend the MLP's four predictions per query: ``codes`` (B, R, hidden) and ``lr``
+        (B, R, C) are flat grids, ``index`` (4, Q) the rows of each query's four cells, ``rel``
+        (4, Q, 2) and ``weight`` (4, Q) from :func:`neighbours`, ``cell`` (2,) the output pixel's
+        size in LR pixels. The four neighbours go through the MLP as one (B, 4Q, hidden) batch.
+        Returns (B, Q, C)."""
+        queries = ops.shape(index)[1]
+        rel = ops.reshape(rel, (-1, 2))
+        geometry = ops.concatenate(
+            [rel, ops.sqrt(ops.sum(rel ** 2, axis=-1, keepdims=True)),
+             ops.broadcast_to(cell, ops.shape(rel))], axis=-1)
+        flat = ops.reshape(index, (-1,))
+        h = ops.relu(ops.take(codes, flat, axis=-2) + self.coord_proj(geometry))
+        for dense in self.mlp:
+            h = dense(h)
+        values = self.out(h) + ops.take(lr, flat, axis=-2)  # the blend adds a bilinear LR skip
+        values = ops.reshape(values, (-1, 4, queries, self.channels))
+        return ops.sum(weight[None, :, :, None] * values, axis=1)
 
-    def upscale(self, lr, size, chunk=DEFAULT_CHUNK, progress=False):
+    def upscale(self, lr, size, chunk=DEFAULT_CHUNK, progress=False, tile=TILE):
         """Render the float LR batch ``lr`` (B, h, w, C) at ``size`` (H, W): numpy in [0, 1].
 
         The any-size protocol :class:`sr_lib.Upscaler` drives (use ``sr_lib.upscale`` for uint8,
-        single images and scales). The encoder runs once; the decoder goes over ``chunk`` output
-        pixels (summed over the batch) at a time through :func:`sr_lib.rendering.render_chunks`,
-        compiled once per shape. Chunking does not change the result.
+        single images and scales). Bounded memory for any size: the output is cut into tiles
+        whose ensembles read at most about ``tile`` x ``tile`` LR pixels; each tile's codes are
+        encoded from its LR crop plus the encoder's :attr:`halo` (so they equal the untiled
+        codes) for up to ``ENCODE_PIXELS`` LR pixels' worth of images, then decoded ``chunk`` output
+        pixels per compiled step (:func:`sr_lib.rendering.run_chunks`). Neither tiles nor chunks change
+        the result beyond float32 rounding.
         """
-        lr = tf.constant(lr, tf.float32)
-        height, width = check_pixels(size, int(lr.shape[0]))
-        codes = self._compiled("encode")(lr)
-        decode = self._compiled("decode_chunk")
-        h_t, w_t = tf.constant(height, tf.int64), tf.constant(width, tf.int64)
-        return render_chunks(lambda start, count: decode(codes, lr, start, h_t, w_t, count),
-                             int(lr.shape[0]), (height, width), self.channels, chunk=chunk,
-                             progress=progress)
+        lr = np.asarray(lr, np.float32)
+        batch, lr_h, lr_w = lr.shape[:3]
+        height, width = check_pixels(size, batch)
+        chunk_size(1, 1, chunk)  # validates chunk
+        if isinstance(tile, bool) or not isinstance(tile, int) or tile < 1:
+            raise ValueError(f"tile must be a positive int, got {tile!r}")
+        rows, cols = tile_bands(lr_h, height, tile), tile_bands(lr_w, width, tile)
+        tile_pixels = max(r[1] - r[0] for r in rows) * max(c[1] - c[0] for c in cols)
+        crop = min(lr_h, max(r[3] - r[2] for r in rows) + 2 * self.halo) * min(
+            lr_w, max(c[3] - c[2] for c in cols) + 2 * self.halo)
+        # images encoded and decoded together (not set by chunk: the encoder's rounding depends on
+        # its batch size)
+        group = max(1, min(batch, ENCODE_PIXELS // crop))
+        # whole BLOCKs even for small tiles: every tile computes its pixels in same-shaped blocks
+        count = chunk_size(max(tile_pixels * group, BLOCK + 1), 1, chunk)
+        span = max(r[3] - r[2] for r in rows) * max(c[3] - c[2] for c in cols) * group
+        steps = sum(-(-min(group, batch - g) * (r[1] - r[0]) * (c[1] - c[0]) // count)
+                    for g in range(0, batch, group) for r in rows for c in cols)
+        bar = progress_bar(steps, progress)
+        out = np.empty((batch, height, width, self.channels), np.float32)
+        encode, decode = self._compiled("encode"), self._compiled("decode_tile", jit=True)
+        halo, warm = self.halo, False
+        for g0 in range(0, batch, group):
+            images = lr[g0:g0 + group]
+            for y0, y1, r0, r1 in rows:
+                for x0, x1, c0, c1 in cols:
+                    a, b = max(0, r0 - halo), max(0, c0 - halo)
+                    codes = encode(images[:, a:r1 + halo, b:c1 + halo])
+                    codes = codes[:, r0 - a:r1 - a, c0 - b:c1 - b]
+                    skip = images[:, r0:r1, c0:c1]
+                    pad = [[0, span - int(np.prod(codes.shape[:3])) ], [0, 0]]
+                    codes = tf.pad(tf.reshape(codes, (-1, self.hidden)), pad)
+                    skip = tf.pad(tf.reshape(skip, (-1, self.channels)), pad)
+                    where = tf.constant([height, width, lr_h, lr_w, y0, x0, y1 - y0, x1 - x0,
+                                         r0, c0, r1 - r0, c1 - c0, len(images)], tf.int32)
+                    values = np.empty((1, len(images) * (y1 - y0) * (x1 - x0), self.channels),
+                                      np.float32)
+                    run_chunks(lambda start, n: decode(codes, skip, where, start, n), values,
+                               count, workers=usable_cores(), bar=bar, warm=warm)
+                    warm = True
+                    out[g0:g0 + len(images), y0:y1, x0:x1] = values.reshape(
+                        len(images), y1 - y0, x1 - x0, self.channels)
+        return out
 
-    def decode_chunk(self, codes, lr, start, height, width, count):
-        """Clipped values of the row-major output pixels ``start .. start+count-1``."""
-        coords = chunk_coords(start, count, height, width)[:, :2]
-        cell = tf.stack([2.0 / tf.cast(width, tf.float32), 2.0 / tf.cast(height, tf.float32)])
-        return ops.clip(self.decode(codes, lr, coords, cell), 0.0, 1.0)
+    def decode_tile(self, codes, lr, where, start, count):
+        """Clipped values of the output pixels ``start .. start+count-1`` of one tile, numbered
+        image by image, row-major inside the tile; ``codes`` (R, hidden) and ``lr`` (R, C) are the
+        tile's flat LR grids (zero-padded), ``where`` = (H, W, h, w, y0, x0, tile height, tile
+        width, LR row, LR column, LR rows, LR columns, images) places the tile."""
+        out_h, out_w, lr_h, lr_w, y0, x0, tile_h, tile_w, r0, c0, n_rows, n_cols, images = [
+            where[i] for i in range(13)]  # int32: every count is below MAX_PIXELS = 2**28
+        cell = tf.stack([2.0 / tf.cast(out_w, tf.float32), 2.0 / tf.cast(out_h, tf.float32)])
+        cell = cell * tf.cast(tf.stack([lr_w, lr_h]), tf.float32) / 2.0
+        start = tf.cast(start, tf.int32)
 
-    def _compiled(self, name):
+        def block(offset, n):
+            pixel = tf.minimum(start + tf.cast(offset, tf.int32) + tf.range(n),
+                               images * tile_h * tile_w - 1)
+            image, pixel = pixel // (tile_h * tile_w), pixel % (tile_h * tile_w)
+            coords = pixel_coords(y0 + pixel // tile_w, x0 + pixel % tile_w, out_h, out_w)
+            iy, ix, rel, weight = neighbours(*lr_position(coords, lr_h, lr_w), lr_h, lr_w)
+            index = (image * n_rows - r0)[None] * n_cols + iy * n_cols + ix - c0
+            values = self.decode(codes, lr, index, rel, weight, cell)
+            return ops.clip(values, 0.0, 1.0)
+
+        return blocks(block, count)
+
+    def _compiled(self, name, jit=False):
         fns = self.__dict__.setdefault("_sr_compiled", {})
         if name not in fns:
-            fns[name] = tf.function(getattr(self, name), reduce_retracing=True, autograph=False)
+            fns[name] = tf.function(getattr(self, name), reduce_retracing=not jit,
+                                    jit_compile=jit, autograph=False)
         return fns[name]
 
     def call(self, lr, training=None):
         codes = self.encode(lr)
-        size = self.out_size
-        coords = ops.convert_to_tensor(grid(size, size)[:, :2])
+        size, height, width = self.out_size, ops.shape(codes)[1], ops.shape(codes)[2]
+        index, rel, weight = ensemble_neighbours(height, width, grid(size, size)[:, :2])
         cell = ops.convert_to_tensor([2.0 / size, 2.0 / size])
-        out = self.decode(codes, lr, coords, cell)
+        cell = cell * ops.cast(ops.stack([width, height]), "float32") / 2.0
+        out = self.decode(ops.reshape(codes, (ops.shape(codes)[0], -1, self.hidden)),
+                          ops.reshape(lr, (ops.shape(lr)[0], -1, self.channels)),
+                          index, rel, weight, cell)
         out = ops.reshape(out, (-1, size, size, self.channels))
         return out if training else ops.clip(out, 0.0, 1.0)
 
