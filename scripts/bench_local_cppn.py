@@ -1,83 +1,127 @@
-"""Benchmark the local-latent CPPN: big renders and batch upscaling, next to bicubic.
+"""Benchmark the local-latent CPPN against this machine's matmul rate.
 
-    python scripts/bench_local_cppn.py [--model models/local_cppn.keras] [--repeats 3]
-                                       [--out readme_assets/local_cppn_bench.json]
+    python scripts/bench_local_cppn.py [--repeats 5] [--out readme_assets/local_cppn_bench.json]
 
-Measures (best of ``--repeats`` warm runs; the first, compiling call is reported apart):
-a 26x26 digit rendered at 1800x1800 and at 4096x4096 with the peak resident-memory growth, and
-the 10k MNIST test set upscaled to 28x28 from LR 26, 14 and 7, in images/s, with bicubic timed
-in the same run. The load average is recorded: on a busy machine wall times are inflated.
+In one process: the float32 matmul rate (before and after the workloads), then a 26x26 digit
+rendered at 1800x1800 and 4096x4096, the 10,000 MNIST test digits upscaled to 28x28 from LR 26,
+14 and 7 (bicubic timed beside them), each the median of ``--repeats`` warm runs with its achieved
+GFLOP/s and fraction of the matmul rate; then two large ``sr-lib upscale`` runs in child
+processes (2000x2000 x4 and 4000x4000 -> 1000x1000 MNIST mosaics) with their wall time and peak
+resident memory. FLOP: multiply-adds of the convolutions and dense layers count 2; biases,
+activations, gathers and the blend are not counted.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
-import os
+import subprocess
+import sys
+import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 
-from bench_cppn import PeakRSS  # same folder
+from bench_common import load_average, machine, matmul_gflops, rate, timed, write  # same folder
 
 from sr_lib import get_upscaler
 from sr_lib.data import degrade, load_mnist
+from sr_lib.pretrained import load_pretrained
 
 
-def timed(fn, repeats):
+def decoder_flop(m):
+    """Per output pixel: four neighbours through the coordinate projection, MLP and output."""
+    return 4 * (2 * 5 * m.hidden + (m.depth - 1) * 2 * m.hidden ** 2 + 2 * m.hidden * m.channels)
+
+
+def encoder_flop(m):
+    """Per LR pixel: head, residual blocks and the k x k code projection."""
+    f = m.features
+    return 2 * 9 * m.channels * f + m.blocks * 2 * 2 * 9 * f * f + 2 * m.unfold ** 2 * f * m.hidden
+
+
+def large_upscale(tmp, side, scale):
+    """``sr-lib upscale`` of a ``side`` x ``side`` mosaic of test digits in a child process:
+    wall seconds and the child's peak resident memory."""
+    from PIL import Image
+
+    digits = load_mnist()[0][0]
+    k = -(-side // 28)
+    mosaic = digits[:k * k].reshape(k, k, 28, 28).transpose(0, 2, 1, 3).reshape(k * 28, k * 28)
+    src, dst = Path(tmp) / f"in{side}.png", Path(tmp) / f"out{side}.png"
+    Image.fromarray(mosaic[:side, :side]).save(src)
+    # the child reports its own peak (VmHWM): ru_maxrss would include this process's size at fork
+    code = ("import sys; from sr_lib.cli import main; rc = main(sys.argv[1:]); print([l for l in "
+            "open('/proc/self/status') if l.startswith('VmHWM')][0].split()[1]); sys.exit(rc)")
     start = time.perf_counter()
-    fn()
-    first = time.perf_counter() - start
-    walls, peaks = [], []
-    for _ in range(repeats):
-        with PeakRSS() as mem:
-            start = time.perf_counter()
-            fn()
-            walls.append(time.perf_counter() - start)
-        peaks.append(mem.peak - mem.before)
-    return {"first_call_s": round(first, 3), "best_s": round(min(walls), 3),
-            "median_s": round(float(np.median(walls)), 3),
-            "peak_rss_growth_mb": round(max(peaks), 1)}
+    child = subprocess.run([sys.executable, "-c", code, "upscale", str(src), str(dst), "--scale",
+                            str(scale)], capture_output=True, text=True)
+    wall = time.perf_counter() - start
+    out = Image.open(dst).size if dst.exists() else None
+    peak_kb = int(child.stdout.split()[-1]) if child.returncode == 0 else 0
+    return {"input": [side, side], "scale": scale, "output": out and [out[1], out[0]],
+            "exit_status": child.returncode, "wall_s": round(wall, 2),
+            "peak_rss_mb": round(peak_kb / 1024, 1)}
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--model", default="models/local_cppn.keras")
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--model", default="local_cppn")
+    parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--out", default="readme_assets/local_cppn_bench.json")
+    parser.add_argument("--no-large", action="store_true", help="skip the two large upscales")
     args = parser.parse_args()
 
-    import keras
+    from sr_lib.notebook import quiet_tensorflow
 
-    import sr_lib.models.local_cppn  # noqa: F401  (registers LocalCPPN)
-
-    model = keras.saving.load_model(args.model)
-    x_test = load_mnist()[1][0]
-    load_before = os.getloadavg()
+    quiet_tensorflow()
+    load_before = load_average()
+    reference = [matmul_gflops()]
+    model = load_pretrained(args.model)
+    up = get_upscaler(model)
+    dec, enc = decoder_flop(model), encoder_flop(model)
+    x_test = load_mnist(splits=("test",))[1][0]
     digit = degrade(x_test[:1], 26).numpy()
-    renders = []
+    jobs = []
     for size in (1800, 4096):
-        row = {"lr": 26, "size": size, **timed(lambda: model.upscale(digit, (size, size)),
-                                                   args.repeats if size < 4096 else 1)}
-        renders.append(row)
-        print(row)
+        jobs.append((f"render {size}x{size} from 26x26", dict(lr=26, size=size),
+                     lambda size=size: up(digit, size), (size * size * dec + 676 * enc) / 1e9,
+                     args.repeats if size < 4096 else max(1, args.repeats // 2)))
     bicubic = get_upscaler("bicubic")
-    batch = []
     for lr_size in (26, 14, 7):
         lr = degrade(x_test, lr_size).numpy()
-        for name, fn in (("local_cppn", model.upscale), ("bicubic", bicubic)):
-            stats = timed(lambda: np.asarray(fn(lr, (28, 28))), args.repeats)
-            row = {"method": name, "lr": lr_size, "hr": 28, "images": len(lr), **stats,
-                   "images_per_s": round(len(lr) / stats["best_s"], 1)}
-            batch.append(row)
-            print(row)
-    result = {"machine": {"cpus": os.cpu_count()}, "model": args.model,
-              "load_avg_before": [round(v, 2) for v in load_before],
-              "load_avg_after": [round(v, 2) for v in os.getloadavg()],
-              "renders": renders, "batch_upscale": batch}
-    Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
-    print(f"wrote {args.out}")
+        gflop = len(lr) * (28 * 28 * dec + lr_size ** 2 * enc) / 1e9
+        jobs.append((f"10k digits {lr_size} -> 28", dict(lr=lr_size, size=28, images=len(lr)),
+                     lambda lr=lr: up(lr, 28), gflop, args.repeats))
+        jobs.append((f"10k digits {lr_size} -> 28, bicubic", dict(lr=lr_size, size=28,
+                                                                  images=len(lr)),
+                     lambda lr=lr: bicubic(lr, 28), None, args.repeats))
+    rows = []
+    for name, info, fn, gflop, repeats in jobs:
+        row = {"workload": name, **info, **timed(fn, repeats)}
+        if "images" in info:
+            row["images_per_s"] = round(info["images"] / row["median_s"], 1)
+        rows.append((row, gflop))
+        print(row, flush=True)
+    reference.append(matmul_gflops())
+    matmul = float(np.mean(reference))  # the machine's rate over the run
+    rows = [row if gflop is None else rate(row, gflop, matmul) for row, gflop in rows]
+    for row in rows:
+        if "fraction_of_matmul" in row:
+            print(f"{row['workload']}: {row['median_s']} s median, {row['gflops']} GFLOP/s = "
+                  f"{row['fraction_of_matmul']:.0%} of the {matmul:.0f} GFLOP/s matmul")
+    large = []
+    if not args.no_large:
+        with tempfile.TemporaryDirectory() as tmp:
+            for side, scale in ((2000, 4), (4000, 0.25)):
+                large.append(large_upscale(tmp, side, scale))
+                print(large[-1], flush=True)
+    result = {"machine": machine(), "model": args.model,
+              "flop_per_output_pixel": dec, "flop_per_lr_pixel": enc,
+              "matmul_gflops_before_after": [round(r, 1) for r in reference],
+              "load_avg_1_5_15_before": load_before, "load_avg_1_5_15_after": load_average(),
+              "workloads": rows, "large_upscales": large}
+    write(result, args.out)
 
 
 if __name__ == "__main__":

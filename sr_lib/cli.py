@@ -11,7 +11,7 @@ from pathlib import Path
 
 from sr_lib import recipes  # light: imports TensorFlow only when a run starts
 from sr_lib.notebook import quiet_tensorflow  # each command calls it once its arguments check out
-from sr_lib.pretrained import DESCRIPTIONS, model_path
+from sr_lib.pretrained import DESCRIPTIONS, is_bundled, model_path
 from sr_lib.upscalers import INTERPOLATIONS, get_upscaler  # light: no TensorFlow until used
 
 
@@ -78,6 +78,11 @@ def build_parser():
     ev.add_argument("--limit", type=_positive, help="use only the first N test images")
     ev.add_argument("--batch-size", type=_positive, default=1000)
     ev.add_argument("--out", default="runs/evaluate", help="folder for evaluation.json/.csv")
+    ev.add_argument("--photos", metavar="DIR", help="the photo protocol on the pictures in DIR "
+                    "(Y-channel PSNR/SSIM with the border shaved, RGB PSNR) instead of digits")
+    ev.add_argument("--scales", nargs="+", type=_scale, default=[2, 3, 4, 2.5],
+                    help="--photos: downscaling factors (> 1)")
+    ev.add_argument("--max-side", type=_positive, help="--photos: shrink larger pictures first")
     _add_data_args(ev)
     ev.set_defaults(func=cmd_evaluate)
 
@@ -118,15 +123,20 @@ def build_parser():
     _add_data_args(tr)
     tr.set_defaults(func=cmd_train)
 
+    ph = sub.add_parser("photos", help="fetch photographs from Debian's wallpaper packages "
+                                       "into DIR/train, DIR/val and DIR/test")
+    ph.add_argument("dir", help="folder for the pictures")
+    ph.set_defaults(func=cmd_photos)
+
     models = "; ".join(f"{k}: {v}" for k, v in DESCRIPTIONS.items())
     up = sub.add_parser("upscale", help="upscale one grayscale image (default: the local CPPN)")
     up.add_argument("input", help="input image (8/16-bit, float; colour is converted to grey, "
                                   "transparency composited onto black)")
     up.add_argument("output", help="output image (format from the extension; an existing file "
                                    "is replaced, atomically; the input never is)")
-    up.add_argument("--model", default="local_cppn",
-                    help=f"a bundled model ({models}), an interpolation or a .keras file "
-                         "(what sr-lib train writes)")
+    up.add_argument("--model", help=f"a bundled model ({models}), an interpolation or a .keras "
+                    "file (what sr-lib train writes); default: photo for colour pictures, "
+                    "local_cppn for grey ones")
     how = up.add_mutually_exclusive_group()
     how.add_argument("--scale", type=_scale, help="output size = scale x input size (default 4 "
                                                  "for local_cppn; fixed-size models: their own)")
@@ -143,6 +153,19 @@ def cmd_evaluate(args):
         raise ValueError(f"--out {args.out}: is a file; give a folder for evaluation.json/.csv")
     for name in args.methods:  # names and paths, before TensorFlow starts
         _ = name in INTERPOLATIONS or model_path(name)
+    if args.photos:
+        from sr_lib.photos import image_files
+
+        files = image_files(args.photos)
+        if min(args.scales) <= 1:
+            raise ValueError(f"--scales must be > 1, got {args.scales}")
+        quiet_tensorflow()
+        rows = metrics.evaluate_photos({n: get_upscaler(n) for n in args.methods}, files,
+                                       args.scales, max_side=args.max_side)
+        print(metrics.format_photo_table(rows))
+        json_path, csv_path = metrics.save_table(rows, args.out, stem="photos")
+        print(f"wrote {json_path} and {csv_path}")
+        return
     _, (x_test, _) = load_mnist(args.data, hr_size=args.hr_size, splits=("test",))
     if args.data and Path(args.data).is_dir():
         print(f"note: {args.data}: evaluating its seeded test split, {len(x_test)} images",
@@ -155,6 +178,12 @@ def cmd_evaluate(args):
     print(metrics.format_table(rows))
     json_path, csv_path = metrics.save_table(rows, args.out)
     print(f"wrote {json_path} and {csv_path}")
+
+
+def cmd_photos(args):
+    from sr_lib.photos import fetch
+
+    fetch(args.dir)
 
 
 def cmd_cppn(args):
@@ -194,40 +223,73 @@ def cmd_train(args):
         variant["adv_weight"] = 0.0
     if variant and args.model == "local_cppn":
         raise ValueError("--latent-only and --no-adv choose GAN variants (vae_gan, cppn_gan)")
+    out = args.out or recipes.default_run_dir(args.model, **variant)
+    own = recipes.worker_dir(out, args.strategy)  # multiworker: checks TF_CONFIG before any work
+    if args.model == "photo":  # DIR/train, DIR/val and DIR/test, as `sr-lib photos DIR` writes
+        if not args.data:
+            raise ValueError("photo trains on pictures: --data DIR (fetch them with "
+                             "`sr-lib photos DIR`)")
+        from sr_lib.photos import image_files
+
+        x_train, x_val = Path(args.data) / "train", Path(args.data) / "val"
+        test_files = image_files(Path(args.data) / "test")
+        quiet_tensorflow()
+        model, history, wall = recipes.train(
+            "photo", out, x_train=x_train, x_val=x_val, epochs=args.epochs,
+            batch_size=args.batch_size, lr_sizes=args.lr_size, seed=args.seed, verbose=1)
+        print(f"photo: {len(history['epoch'])} epochs, {wall:.0f} s; best at {out}/model.keras")
+        rows = metrics.evaluate_photos({"photo": model, "bicubic": "bicubic"}, test_files,
+                                       max_side=1280)
+        print(metrics.format_photo_table(rows))
+        metrics.save_table(rows, out, stem="photos")
+        return
     (x_train, _), (x_test, _) = load_mnist(args.data, hr_size=args.hr_size)
     if len(x_test) == 0:
         raise ValueError(f"{args.data}: the test split is empty, so the run could not be "
                          "evaluated; give more images")
     if args.limit:
         x_train = x_train[:args.limit]
-    out = args.out or recipes.default_run_dir(args.model, **variant)
-    quiet_tensorflow()
+    # a multi-worker strategy must exist before TensorFlow starts (quiet_tensorflow starts it)
+    quiet_tensorflow(first=(lambda: recipes.get_strategy("multiworker"))
+                     if args.strategy == "multiworker" else None)
     model, history, wall = recipes.train(
         args.model, out, x_train=x_train, epochs=args.epochs, batch_size=args.batch_size,
         lr_sizes=args.lr_size, seed=args.seed, strategy=args.strategy, verbose=1, **variant)
-    print(f"{args.model}: {len(history['epoch'])} epochs, {wall:.0f} s; best at {out}/model.keras")
-    low, high = recipes.read_spec(out)["lr_sizes"]
+    print(f"{args.model}: {len(history['epoch'])} epochs, {wall:.0f} s; best at {own}/model.keras")
+    low, high = recipes.read_spec(own)["lr_sizes"]
     rows = metrics.evaluate({args.model: model, "bicubic": "bicubic"}, x_test,
                             sorted({low, high}))
     print(metrics.format_table(rows))
-    metrics.save_table(rows, out)
+    metrics.save_table(rows, own)
 
 
 def cmd_upscale(args):
+    import numpy as np
+
     from sr_lib.plots import image_format, load_image, save_image
 
     image_format(args.output)  # before any work
     if Path(args.output).resolve() == Path(args.input).resolve():
         raise ValueError(f"{args.output}: refusing to write over the input image")
-    lr, notes = load_image(args.input)
-    for note in notes:
-        print(f"note: {note}", file=sys.stderr)
+    lr, notes = load_image(args.input, colour=True)
+    colour = lr.ndim == 3
+    if args.model is None:  # colour pictures to the photo model, grey ones to the digit model
+        args.model = "photo" if colour and is_bundled("photo") else "local_cppn"
     quiet_tensorflow()
     upscale = get_upscaler(args.model)
+    if colour and upscale.channels == 1:
+        lr = lr @ np.array([0.299, 0.587, 0.114], np.float32)  # ITU-R 601-2 luma, as PIL
+        notes.append(f"{args.input} is colour; {args.model} takes grey images, so it was "
+                     "converted to grey")
+    elif not colour and upscale.channels == 3:
+        lr = np.repeat(lr[..., None], 3, axis=-1)
+    for note in notes:
+        print(f"note: {note}", file=sys.stderr)
     scale = 4.0 if args.size is None and args.scale is None and upscale.hr_size is None \
         else args.scale
-    height, width = upscale.output_size(lr.shape, args.size, scale)
-    sr = upscale(lr, (height, width), progress=height * width >= 1_000_000)
+    height, width = upscale.output_size(lr.shape[:2], args.size, scale)
+    work = height * width + lr.shape[0] * lr.shape[1]  # output and input pixels
+    sr = upscale(lr, (height, width), progress=work >= 10**6)
     save_image(sr, args.output)
     print(f"wrote {args.output} ({sr.shape[0]}x{sr.shape[1]} from {lr.shape[0]}x{lr.shape[1]}, "
           f"model {args.model})")

@@ -232,7 +232,8 @@ def _downsample(x, size):
 
 
 def pairs(hr, lr_size, *, batch_size=64, shuffle=True, seed=0):
-    """A ``tf.data.Dataset`` of batched (LR, HR) float32 pairs made with :func:`degrade`.
+    """A ``tf.data.Dataset`` of batched (LR, HR) float32 pairs made with :func:`degrade` from
+    ``hr`` images (an array, or a ``tf.data.Dataset`` of float images, taken in its order).
 
     ``lr_size`` is an int or (H, W) for a fixed LR size, or a ``range`` (e.g. ``range(7, 27)``)
     to draw a random square LR size per batch, for arbitrary-scale models. Shuffling and size
@@ -242,12 +243,16 @@ def pairs(hr, lr_size, *, batch_size=64, shuffle=True, seed=0):
 
     if batch_size <= 0:
         raise ValueError(f"batch_size must be positive, got {batch_size}")
-    hr = to_float(hr)
-    if hr.shape[0] == 0:
-        raise ValueError("no images to build pairs from")
-    ds = tf.data.Dataset.from_tensor_slices(hr)
-    if shuffle:
-        ds = ds.shuffle(min(int(hr.shape[0]), 10_000), seed=seed, reshuffle_each_iteration=True)
+    if isinstance(hr, tf.data.Dataset):  # a stream of float HR images, e.g. photos.patches
+        ds = hr
+    else:
+        hr = to_float(hr)
+        if hr.shape[0] == 0:
+            raise ValueError("no images to build pairs from")
+        ds = tf.data.Dataset.from_tensor_slices(hr)
+        if shuffle:
+            ds = ds.shuffle(min(int(hr.shape[0]), 10_000), seed=seed,
+                            reshuffle_each_iteration=True)
     ds = ds.batch(batch_size)
 
     if isinstance(lr_size, range):

@@ -97,6 +97,91 @@ def evaluate(upscalers, hr_images, lr_sizes, *, batch_size=1000):
     return rows
 
 
+def photo_pairs(path, scale, max_side=None):
+    """One photograph as ``(hr, lr)`` float32 ``(1, H, W, 3)`` arrays for ``scale`` (``> 1``):
+    ``hr`` cropped so that ``H / scale`` and ``W / scale`` are whole (``scale`` as a fraction),
+    ``lr`` = :func:`sr_lib.data.degrade` of it; ``max_side`` first shrinks large pictures."""
+    from fractions import Fraction
+
+    import numpy as np
+
+    from sr_lib.plots import load_image
+
+    if isinstance(scale, bool) or not isinstance(scale, (int, float)) or not scale > 1:
+        raise ValueError(f"scale must be a number > 1, got {scale!r}")
+    hr = load_image(path, colour=True)[0]
+    if max_side is not None and max(hr.shape[:2]) > max_side:
+        import tensorflow as tf
+
+        size = [max(1, round(s * max_side / max(hr.shape[:2]))) for s in hr.shape[:2]]
+        hr = tf.image.resize(hr, size, method="area", antialias=True).numpy()
+    ratio = Fraction(scale).limit_denominator(100)
+    step = ratio.numerator
+    height, width = hr.shape[0] - hr.shape[0] % step, hr.shape[1] - hr.shape[1] % step
+    if min(height, width) == 0:
+        raise ValueError(f"{path}: {hr.shape[0]}x{hr.shape[1]} is too small for x{scale}")
+    hr = np.ascontiguousarray(hr[None, :height, :width]).astype(np.float32)
+    lr_size = (height * ratio.denominator // step, width * ratio.denominator // step)
+    return hr, degrade(hr, lr_size).numpy()
+
+
+def evaluate_photos(upscalers, files, scales=(2, 3, 4, 2.5), *, max_side=None):
+    """The photo protocol: each upscaler on every picture of ``files``, degraded by each of
+    ``scales`` (see :func:`photo_pairs`) and upscaled back to its size. Rows of ``method, scale,
+    n, psnr_y, ssim_y, psnr_rgb, seconds``: means over the pictures of the PSNR and SSIM of the
+    BT.601 luma (:func:`sr_lib.photos.luma`) and the PSNR of RGB, all with a border of
+    ``ceil(scale)`` pixels shaved (the SR literature's convention), and seconds per picture."""
+    import math
+
+    import numpy as np
+
+    from sr_lib.photos import luma
+    from sr_lib.upscalers import get_upscaler
+
+    if not isinstance(upscalers, dict):
+        upscalers = {str(name): name for name in upscalers}
+    upscalers = {name: get_upscaler(spec) for name, spec in upscalers.items()}
+    files = list(files)
+    if not files or not upscalers or not scales:
+        raise ValueError("evaluate_photos needs pictures, upscalers and scales")
+    for up in upscalers.values():
+        if up.channels not in (None, 3):
+            raise ValueError(f"{up.name} takes {up.channels}-channel images, not colour")
+    scores = {}
+    for scale in scales:
+        shave = math.ceil(scale)
+        for path in files:
+            hr, lr = photo_pairs(path, scale, max_side)
+            hr_crop = hr[:, shave:-shave, shave:-shave]
+            for name, up in upscalers.items():
+                start = time.perf_counter()
+                sr = up(lr, hr.shape[1:3])
+                seconds = time.perf_counter() - start
+                sr = sr[:, shave:-shave, shave:-shave]
+                y_sr, y_hr = luma(sr)[..., None], luma(hr_crop)[..., None]
+                mse_y = float(np.mean((y_sr - y_hr) ** 2))
+                mse_rgb = float(np.mean((sr.astype(np.float64) - hr_crop) ** 2))
+                scores.setdefault((name, scale), []).append((
+                    min(MAX_PSNR, -10 * math.log10(max(mse_y, 1e-20))),
+                    float(ssim(y_sr.astype(np.float32), y_hr.astype(np.float32))[0]),
+                    min(MAX_PSNR, -10 * math.log10(max(mse_rgb, 1e-20))), seconds))
+    return [{"method": name, "scale": scale, "n": len(values),
+             **dict(zip(("psnr_y", "ssim_y", "psnr_rgb", "seconds"),
+                        np.mean(values, axis=0).tolist()))}
+            for (name, scale), values in scores.items()]
+
+
+def format_photo_table(rows):
+    """The rows of :func:`evaluate_photos` as an aligned text table."""
+    width = max([len("method")] + [len(str(r["method"])) for r in rows]) + 2
+    header = f"{'method':<{width}}{'scale':>6}{'n':>4}{'PSNR-Y':>9}{'SSIM-Y':>8}{'PSNR-RGB':>10}{'s/img':>8}"
+    lines = [header, "-" * len(header)]
+    for r in rows:
+        lines.append(f"{r['method']:<{width}}{r['scale']!s:>6}{r['n']:>4}{r['psnr_y']:>9.2f}"
+                     f"{r['ssim_y']:>8.4f}{r['psnr_rgb']:>10.2f}{r['seconds']:>8.2f}")
+    return "\n".join(lines)
+
+
 def format_table(rows):
     """The rows of :func:`evaluate` as an aligned text table."""
     width = max([len("method")] + [len(str(r["method"])) for r in rows]) + 2

@@ -24,11 +24,12 @@ def switch(name, default=False):
     return value.lower() in ("1", "true")
 
 
-def quiet_tensorflow():
+def quiet_tensorflow(first=None):
     """Import TensorFlow without its start-up log lines (oneDNN, CUDA probing), which TF 2.2x
     writes before reading ``TF_CPP_MIN_LOG_LEVEL``: stderr points at /dev/null while it loads.
-    For a notebook's kernel or the ``sr-lib`` process; importing ``sr_lib`` never calls it."""
-    if "tensorflow" in sys.modules:
+    ``first()`` runs before TensorFlow starts (a multi-worker strategy must). For a notebook's
+    kernel or the ``sr-lib`` process; importing ``sr_lib`` never calls it."""
+    if "tensorflow" in sys.modules and first is None:
         return sys.modules["tensorflow"]
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     sys.stderr.flush()
@@ -37,6 +38,8 @@ def quiet_tensorflow():
     try:
         import tensorflow as tf
 
+        if first is not None:
+            first()
         tf.config.list_logical_devices()
     finally:
         os.dup2(saved, 2)

@@ -111,23 +111,26 @@ def save_gif(frames, path, fps=20):
 
 
 def _images(images):
-    """Any (N, H, W[, 1]) batch (tensor or array, uint8 or float in [0, 1]) -> float (N, H, W)."""
+    """Any (N, H, W[, 1]) grey or (N, H, W, 3) colour batch (tensor or array, uint8 or float in
+    [0, 1]) -> float (N, H, W) or (N, H, W, 3)."""
     x = np.asarray(images)
     if x.dtype == np.uint8:
         x = x.astype(np.float32) / 255.0
     if x.ndim == 4 and x.shape[-1] == 1:
         x = x[..., 0]
-    if x.ndim != 3:
-        raise ValueError(f"expected grayscale images (N, H, W) or (N, H, W, 1), got {x.shape}")
+    if x.ndim != 3 and not (x.ndim == 4 and x.shape[-1] == 3):
+        raise ValueError(f"expected images (N, H, W), (N, H, W, 1) or (N, H, W, 3), got {x.shape}")
     return np.clip(x, 0.0, 1.0)
 
 
 def grid_array(images, ncols=10, pad=1, pad_value=1.0):
-    """Tile a batch into one 2-D float array, ``ncols`` images a row, ``pad`` pixels apart."""
+    """Tile a batch into one float array (2-D, or 3-D for colour), ``ncols`` images a row,
+    ``pad`` pixels apart."""
     x = _images(images)
-    n, h, w = x.shape
+    n, h, w = x.shape[:3]
     nrows = -(-n // ncols)
-    out = np.full((nrows * (h + pad) + pad, ncols * (w + pad) + pad), pad_value, np.float32)
+    out = np.full((nrows * (h + pad) + pad, ncols * (w + pad) + pad, *x.shape[3:]), pad_value,
+                  np.float32)
     for i, im in enumerate(x):
         r, c = divmod(i, ncols)
         out[pad + r * (h + pad):pad + r * (h + pad) + h, pad + c * (w + pad):pad + c * (w + pad) + w] = im
@@ -144,6 +147,8 @@ def save_grid(images, path, ncols=None, scale=1, pad=1):
 
     if isinstance(images, (list, tuple)):
         rows = [_images(b) for b in images]
+        if len({r.ndim for r in rows}) > 1:  # grey rows beside colour ones
+            rows = [np.repeat(r[..., None], 3, -1) if r.ndim == 3 else r for r in rows]
         h = max(r.shape[1] for r in rows)
         w = max(r.shape[2] for r in rows)
         ncols = ncols or max(len(r) for r in rows)
@@ -152,7 +157,7 @@ def save_grid(images, path, ncols=None, scale=1, pad=1):
         batch = _images(images)
         ncols = ncols or min(len(batch), 10)
     grid = grid_array(batch, ncols=ncols, pad=pad)
-    im = Image.fromarray(np.round(grid * 255).astype(np.uint8), mode="L")
+    im = Image.fromarray(np.round(grid * 255).astype(np.uint8))
     if scale > 1:
         im = im.resize((im.width * scale, im.height * scale), Image.NEAREST)
     return _save_atomic(im, path)
@@ -160,8 +165,8 @@ def save_grid(images, path, ncols=None, scale=1, pad=1):
 
 def _pad_to(x, h, w):
     dh, dw = h - x.shape[1], w - x.shape[2]
-    return np.pad(x, ((0, 0), (dh // 2, dh - dh // 2), (dw // 2, dw - dw // 2)),
-                  constant_values=1.0)
+    return np.pad(x, ((0, 0), (dh // 2, dh - dh // 2), (dw // 2, dw - dw // 2))
+                  + ((0, 0),) * (x.ndim - 3), constant_values=1.0)
 
 
 def _display(image, pixels, normalize=False):

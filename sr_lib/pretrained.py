@@ -12,6 +12,7 @@ DESCRIPTIONS = {
     "local_cppn": "notebook 04, MNIST digits: any grayscale input, any scale",
     "vae_gan": "notebook 01, MNIST digits: 26x26 grayscale -> 28x28",
     "cppn_gan": "notebook 03, MNIST digits: 26x26 grayscale -> any size",
+    "photo": "notebook 05, photographs: any colour picture, any scale",
 }
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import os
 import random
 import time
 import warnings
@@ -31,9 +32,14 @@ RECIPES = {
                     patience=3, residual=True, adv_weight=1e-3),
     "cppn_gan": dict(lr_sizes=26, val_lr_size=26, epochs=20, batch_size=32, learning_rate=1e-3,
                      patience=3, residual=True, adv_weight=1e-3),
+    # notebook 05: the local CPPN in colour, on random 48x48 patches of photographs (x2 to x4)
+    "photo": dict(lr_sizes=range(12, 25), val_lr_size=16, epochs=20, batch_size=32,
+                  learning_rate=1e-3, patience=None, patch=48, steps_per_epoch=1000,
+                  architecture=dict(features=64, blocks=4)),
 }
 MODELS = tuple(RECIPES)
 STRATEGIES = ("default", "mirrored", "multiworker")
+_MULTIWORKER = []  # this process's MultiWorkerMirroredStrategy, once made
 
 
 def default_run_dir(model_name, residual=True, adv_weight=None, root="runs"):
@@ -100,14 +106,45 @@ def callbacks(out_dir, sample_inputs=None, sample_targets=None, monitor="val_los
 
 
 def get_strategy(name="default"):
-    """A ``tf.distribute`` strategy by name (``multiworker`` reads ``TF_CONFIG``)."""
+    """A ``tf.distribute`` strategy by name. ``multiworker`` (``TF_CONFIG``'s cluster) is made once
+    per process, before any other TensorFlow work (collective ops are set up at start-up)."""
+    if name not in STRATEGIES:
+        raise ValueError(f"unknown strategy {name!r}; choose from {STRATEGIES}")
+    worker_dir(".", name)  # multiworker: a bad TF_CONFIG fails here, before TensorFlow loads
     import tensorflow as tf
 
-    makers = dict(zip(STRATEGIES, (tf.distribute.get_strategy, tf.distribute.MirroredStrategy,
-                                   tf.distribute.MultiWorkerMirroredStrategy)))
-    if name not in makers:
-        raise ValueError(f"unknown strategy {name!r}; choose from {STRATEGIES}")
-    return makers[name]()
+    if name != "multiworker":
+        return tf.distribute.MirroredStrategy() if name == "mirrored" else tf.distribute.get_strategy()
+    from sr_lib.training import MultiWorkerStrategy
+
+    try:
+        if not _MULTIWORKER:
+            _MULTIWORKER.append(MultiWorkerStrategy())
+    except RuntimeError as exc:  # "Collective ops must be configured at program startup"
+        if "program startup" in str(exc):
+            raise ValueError("strategy 'multiworker' must be created before TensorFlow runs "
+                             "anything: call train() first, in a fresh process") from None
+        raise
+    return _MULTIWORKER[0]
+
+
+def worker_dir(out_dir, strategy="default"):
+    """This process's run folder: ``out_dir``, or ``out_dir/worker_N`` on multi-worker workers
+    but the chief (worker 0): workers sharing ``out_dir`` never write the same file."""
+    if strategy != "multiworker":
+        return Path(out_dir)
+    text = os.environ.get("TF_CONFIG")
+    try:
+        config = json.loads(text)
+        kind, index, cluster = config["task"]["type"], config["task"]["index"], config["cluster"]
+        if kind in ("chief", "worker") and 0 <= index < len(cluster[kind]):
+            chief = kind == "chief" or (index == 0 and "chief" not in cluster)
+            return Path(out_dir) if chief else Path(out_dir) / f"{kind}_{index}"
+    except (TypeError, ValueError, KeyError):
+        pass
+    raise ValueError(f"strategy 'multiworker' needs $TF_CONFIG ({'malformed' if text else 'unset'}"
+                     """), e.g. {"cluster": {"worker": ["host1:port", "host2:port"]}, "task": """
+                     """{"type": "worker", "index": 0}}""")
 
 
 @contextlib.contextmanager
@@ -175,8 +212,6 @@ def train(model_name, out_dir, *, x_train, x_val=None, val_size=None, epochs=Non
     ``val_size`` (1,000, or a tenth of fewer) are held back. Batches are degraded to ``lr_sizes``
     (an int, or a ``range`` drawn from per batch), validation to ``val_lr_size``. Arguments left
     ``None`` take the recipe's (:data:`RECIPES`); ``model_kwargs`` go to the builder."""
-    import numpy as np
-
     from sr_lib.data import degrade, pairs, to_float
 
     if model_name not in RECIPES:
@@ -188,7 +223,7 @@ def train(model_name, out_dir, *, x_train, x_val=None, val_size=None, epochs=Non
     sizes = recipe["lr_sizes"]
     if not (isinstance(sizes, range) and len(sizes)) and not isinstance(sizes, int):
         raise ValueError(f"lr_sizes must be an int or a non-empty range, got {sizes!r}")
-    if model_name != "local_cppn":  # the GANs' encoders take one fixed LR size
+    if model_name in ("vae_gan", "cppn_gan"):  # the GANs' encoders take one fixed LR size
         if not isinstance(sizes, int):
             raise ValueError(f"{model_name} upscales one fixed LR size; give --lr-size N, not "
                              "a range")
@@ -203,6 +238,64 @@ def train(model_name, out_dir, *, x_train, x_val=None, val_size=None, epochs=Non
         value = recipe[name]
         if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
             raise ValueError(f"{name} must be a positive int, got {value!r}")
+    distribution = get_strategy(strategy)  # before any TensorFlow op (multiworker needs it)
+    if model_name == "photo":  # folders of pictures: random patches streamed from them
+        x_train, x_val, data = _photo_data(x_train, x_val, recipe["patch"], seed)
+        n_train = recipe["steps_per_epoch"] * recipe["batch_size"]
+    else:
+        x_train, x_val, data = _array_data(x_train, x_val, val_size)
+        n_train = len(x_train)
+    val = to_float(x_val[:1])
+    hr_size, channels = int(val.shape[1]), int(val.shape[3])
+    low, high = (sizes, sizes) if isinstance(sizes, int) else (min(sizes), max(sizes))
+    if max(high, recipe["val_lr_size"]) >= hr_size:
+        raise ValueError(f"LR size {max(high, recipe['val_lr_size'])} is not smaller than the "
+                         f"HR size {hr_size}")
+    spec = {"model": model_name, **recipe, "lr_sizes": [low, high], "seed": seed,
+            "n_train": int(n_train), "hr_size": hr_size, "channels": channels, **data,
+            **model_kwargs}
+    out_dir = _check_run_dir(worker_dir(out_dir, strategy), spec)
+    train_ds = pairs(x_train, sizes, batch_size=recipe["batch_size"], seed=seed)
+    val_ds = pairs(x_val, recipe["val_lr_size"], batch_size=256, shuffle=False)
+    steps_per_epoch = recipe.get("steps_per_epoch") or -(-n_train // recipe["batch_size"])
+    build = _build_gan if model_name in ("vae_gan", "cppn_gan") else _build_local_cppn
+    with seeded(seed):
+        with distribution.scope():
+            model, monitor = build(spec, recipe["epochs"] * steps_per_epoch,
+                                   **{**recipe.get("architecture", {}), **model_kwargs})
+        sample_hr = to_float(x_val[:8])
+        cbs = callbacks(out_dir, degrade(sample_hr, recipe["val_lr_size"]), sample_hr, monitor,
+                        recipe["patience"])
+        return _fit(model, out_dir, recipe["epochs"], x=train_ds, validation_data=val_ds,
+                    callbacks=cbs, verbose=verbose,
+                    steps_per_epoch=steps_per_epoch if "steps_per_epoch" in recipe else None)
+
+
+def _photo_data(train_dir, val_dir, patch, seed, val_patches=512):
+    """A stream of random HR patches from the pictures in ``train_dir``, ``val_patches`` fixed
+    ones from ``val_dir`` (an array) and the spec's record of both folders' files."""
+    import numpy as np
+
+    from sr_lib.photos import image_files, patches
+
+    if val_dir is None:
+        raise ValueError("photo training needs a folder of validation pictures (x_val)")
+    files = {name: image_files(folder) for name, folder in (("data", train_dir),
+                                                             ("validation", val_dir))}
+    x_val = np.stack(list(patches(files["validation"], patch, seed=seed + 1)
+                          .take(val_patches).as_numpy_iterator()))
+    record = {name: [f"{f.name}:{f.stat().st_size}" for f in found]
+              for name, found in files.items()}
+    return patches(files["data"], patch, seed=seed), x_val, record
+
+
+def _array_data(x_train, x_val, val_size):
+    """``x_train`` and ``x_val`` (its last ``val_size`` images unless given), checked, and the
+    spec's fingerprints of both."""
+    import numpy as np
+
+    from sr_lib.data import to_float
+
     if x_val is None:
         val_size = min(VAL_SIZE, max(1, len(x_train) // 10)) if val_size is None else val_size
         if isinstance(val_size, bool) or not isinstance(val_size, int) or not 0 < val_size < len(x_train):
@@ -218,29 +311,9 @@ def train(model_name, out_dir, *, x_train, x_val=None, val_size=None, epochs=Non
     if val.shape[1:] != hr.shape[1:]:
         raise ValueError(f"training images are {tuple(hr.shape[1:])} but validation images are "
                          f"{tuple(val.shape[1:])}")
-    hr_size, channels = int(hr.shape[1]), int(hr.shape[3])
     if hr.shape[1] != hr.shape[2]:
         raise ValueError(f"HR images must be square, got {hr.shape[1]}x{hr.shape[2]}")
-    low, high = (sizes, sizes) if isinstance(sizes, int) else (min(sizes), max(sizes))
-    if max(high, recipe["val_lr_size"]) >= hr_size:
-        raise ValueError(f"LR size {max(high, recipe['val_lr_size'])} is not smaller than the "
-                         f"HR size {hr_size}")
-    spec = {"model": model_name, **recipe, "lr_sizes": [low, high], "seed": seed,
-            "n_train": int(len(x_train)), "hr_size": hr_size, "channels": channels,
-            "data": _fingerprint(x_train), "validation": _fingerprint(x_val), **model_kwargs}
-    out_dir = _check_run_dir(out_dir, spec)
-    train_ds = pairs(x_train, sizes, batch_size=recipe["batch_size"], seed=seed)
-    val_ds = pairs(x_val, recipe["val_lr_size"], batch_size=256, shuffle=False)
-    steps = recipe["epochs"] * -(-len(x_train) // recipe["batch_size"])
-    build = _build_local_cppn if model_name == "local_cppn" else _build_gan
-    with seeded(seed):
-        with get_strategy(strategy).scope():
-            model, monitor = build(spec, steps, **model_kwargs)
-        sample_hr = to_float(x_val[:8])
-        cbs = callbacks(out_dir, degrade(sample_hr, recipe["val_lr_size"]), sample_hr, monitor,
-                        recipe["patience"])
-        return _fit(model, out_dir, recipe["epochs"], x=train_ds, validation_data=val_ds,
-                    callbacks=cbs, verbose=verbose)
+    return x_train, x_val, {"data": _fingerprint(x_train), "validation": _fingerprint(x_val)}
 
 
 def _fit(model, out_dir, epochs, **fit_kwargs):

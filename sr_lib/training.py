@@ -135,6 +135,16 @@ class SRGAN(keras.Model):
         return cls(**config)
 
 
+class MultiWorkerStrategy(tf.distribute.MultiWorkerMirroredStrategy):
+    """``MultiWorkerMirroredStrategy`` whose ``reduce`` takes what Keras 3's ``fit`` passes it
+    across workers (keras-team/keras#20585): a nested (x, y) batch, scalars with ``axis=0``."""
+
+    def reduce(self, reduce_op, value, axis):
+        reduce, local = super().reduce, self.experimental_local_results
+        return tf.nest.map_structure(
+            lambda v: reduce(reduce_op, v, axis if local(v)[0].shape.rank else None), value)
+
+
 class TrainingDiverged(RuntimeError):
     """A training loss became NaN or infinite."""
 

@@ -1,0 +1,118 @@
+"""Photographs: an offline set from Debian's wallpaper packages (:func:`fetch`), random patches
+at native resolution streamed from it for training (:func:`patches`), and the luma the photo
+evaluation protocol measures (:func:`luma`)."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+PACKAGES = ("plasma-workspace-wallpapers", "ukui-wallpapers", "gnome-backgrounds",
+            "lomiri-wallpapers")
+SUFFIXES = {".jpg", ".jpeg", ".png", ".webp"}
+MIN_SIDE = 1000  # smaller pictures are thumbnails or screenshots
+HOLD_OUT = 6  # by a hash of its name, one picture in six is for testing, one in six validation
+
+
+def _group(path):
+    """One name per picture: a Plasma wallpaper's folder (its sizes and dark variant are one
+    picture), else the file name without a -l/-d (light/dark) suffix."""
+    parts = path.parts
+    if "wallpapers" in parts and "contents" in parts:
+        return parts[parts.index("contents") - 1]
+    stem = path.stem
+    return stem[:-2] if stem.endswith(("-l", "-d")) else stem
+
+
+def fetch(folder, packages=PACKAGES, log=print):
+    """Download ``packages`` with ``apt-get download`` (no root, nothing installed), unpack them
+    with ``dpkg-deb -x`` and copy the largest version of each picture whose shorter side is at
+    least ``MIN_SIDE`` into ``folder/train``, ``folder/val`` or ``folder/test``. Returns
+    ``{split: [files]}``."""
+    for tool in ("apt-get", "dpkg-deb"):
+        if shutil.which(tool) is None:
+            raise OSError(f"{tool} not found: fetching photographs needs a Debian-like system")
+    from PIL import Image
+
+    folder = Path(folder)
+    best = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        log(f"downloading {', '.join(packages)} ...")
+        subprocess.run(["apt-get", "download", *packages], cwd=tmp, check=True,
+                       stdout=subprocess.DEVNULL)
+        for deb in sorted(Path(tmp).glob("*.deb")):
+            subprocess.run(["dpkg-deb", "-x", str(deb), str(Path(tmp) / "x")], check=True)
+        for path in sorted((Path(tmp) / "x").rglob("*")):
+            if path.suffix.lower() not in SUFFIXES or "screenshot" in path.name:
+                continue
+            with Image.open(path) as image:
+                width, height = image.size
+            key = _group(path)
+            if min(width, height) >= MIN_SIDE and width * height > best.get(key, (0,))[0]:
+                best[key] = (width * height, path)
+        split = {"train": [], "val": [], "test": []}
+        for key, (_, path) in sorted(best.items()):
+            name = {0: "test", 1: "val"}.get(int(hashlib.sha1(key.encode()).hexdigest(), 16)
+                                             % HOLD_OUT, "train")
+            dst = folder / name / f"{key}{path.suffix.lower()}"
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(path, dst)
+            split[name].append(dst)
+    log(", ".join(f"{len(v)} {k}" for k, v in split.items()) + f" pictures in {folder}")
+    return split
+
+
+def image_files(folder):
+    """The picture files directly in ``folder``, sorted, else a one-line ``ValueError``."""
+    files = sorted(p for p in Path(folder).glob("*") if p.suffix.lower() in SUFFIXES)
+    if not files:
+        raise ValueError(f"{folder}: no pictures ({', '.join(sorted(SUFFIXES))}) found")
+    return files
+
+
+def patches(files, patch=48, *, per_image=64, min_scale=0.5, seed=0):
+    """An endless ``tf.data.Dataset`` of float32 ``(patch, patch, 3)`` HR patches: each step reads
+    one random picture of ``files`` (only that one is in memory), scales it by a random factor in
+    [``min_scale``, 1] (more content per patch, as if shot from further away) and yields
+    ``per_image`` random crops, randomly flipped and transposed, shuffled across pictures."""
+    import tensorflow as tf
+
+    paths = tf.constant([str(f) for f in files])
+
+    def crops(index, rng):
+        image = tf.io.decode_image(tf.io.read_file(paths[index]), channels=3,
+                                   expand_animations=False)
+        image = tf.image.convert_image_dtype(image, tf.float32)
+        shape = tf.cast(tf.shape(image)[:2], tf.float32)
+        scale = tf.random.stateless_uniform((), rng, min_scale, 1.0)
+        size = tf.maximum(tf.cast(shape * scale, tf.int32), patch)
+        image = tf.image.resize(image, size, method="area", antialias=True)
+        seeds = tf.random.experimental.stateless_split(rng, per_image + 1)
+        out = tf.map_fn(lambda s: _augment(tf.image.stateless_random_crop(
+            image, (patch, patch, 3), s), s), seeds[1:], fn_output_signature=tf.float32)
+        return tf.data.Dataset.from_tensor_slices(tf.clip_by_value(out, 0.0, 1.0))
+
+    draws = tf.data.Dataset.random(seed=seed).map(
+        lambda r: (tf.cast(r % len(files), tf.int32), tf.stack([r // 7, r % 7 + seed])))
+    return draws.interleave(crops, cycle_length=4, num_parallel_calls=2, deterministic=True) \
+        .shuffle(8 * per_image, seed=seed)
+
+
+def _augment(x, seed):
+    """A random one of the eight flips/rotations of a square patch (seeded)."""
+    import tensorflow as tf
+
+    k = tf.random.stateless_uniform((), seed, 0, 8, dtype=tf.int32)
+    x = tf.cond(k % 2 == 1, lambda: tf.image.flip_left_right(x), lambda: x)
+    return tf.image.rot90(x, k // 2)
+
+
+def luma(rgb):
+    """ITU-R BT.601 luma Y in [16/255, 235/255] of RGB in [0, 1] (what SR papers measure)."""
+    rgb = np.asarray(rgb, np.float64)
+    return (16.0 + rgb @ np.array([65.481, 128.553, 24.966])) / 255.0

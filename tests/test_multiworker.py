@@ -1,0 +1,207 @@
+"""`--strategy multiworker`: two worker processes on this machine (TF_CONFIG on free localhost
+ports) train local_cppn with `sr-lib train` and the VAE-GAN with `recipes.train`. Both workers must
+end with the same weights, equal to one process training on the same global batches.
+
+The one-process references use a one-replica `MirroredStrategy`, not the default strategy: under
+any `tf.distribute` strategy Keras 3's `fit` first draws a batch from a fresh iterator to build the
+model; that advances the per-iteration reshuffle of `data.pairs`, so the default strategy's first
+epoch sees the images in another order (it equals the one-replica run if the dataset is iterated
+once before `fit`)."""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import textwrap
+import time
+
+import keras
+import numpy as np
+import pytest
+
+import sr_lib.models  # noqa: F401 (registers the layers of saved models)
+from sr_lib import recipes
+from sr_lib.cli import main
+from sr_lib.data import load_mnist
+
+TIMEOUT = 240  # seconds for a group of processes: a hang fails the test instead of blocking CI
+# one thread each (2 workers share 2 cores), CPU only (a GPU would change the replica count)
+ENV = {**os.environ, "TF_NUM_INTEROP_THREADS": "1", "TF_NUM_INTRAOP_THREADS": "1",
+       "CUDA_VISIBLE_DEVICES": "", "TF_CPP_MIN_LOG_LEVEL": "3"}
+ENV.pop("TF_CONFIG", None)
+
+
+def tf_config(ports, index):
+    return json.dumps({"cluster": {"worker": [f"localhost:{port}" for port in ports]},
+                       "task": {"type": "worker", "index": index}})
+
+
+def run_together(commands, cluster=True):
+    """Run ``commands`` at once (with ``cluster``, as the workers of one TF_CONFIG cluster on free
+    localhost ports); fail if one fails or all have not finished within TIMEOUT; their
+    (stdout, stderr)s."""
+    sockets = [socket.socket() for _ in commands]
+    for s in sockets:
+        s.bind(("localhost", 0))
+    ports = [s.getsockname()[1] for s in sockets]
+    for s in sockets:
+        s.close()
+    procs = [subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                              env={**ENV, "TF_CONFIG": tf_config(ports, i)} if cluster else ENV)
+             for i, cmd in enumerate(commands)]
+    deadline, outs = time.time() + TIMEOUT, []
+    try:
+        for proc in procs:
+            outs.append(proc.communicate(timeout=max(1, deadline - time.time())))
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.kill()
+                proc.communicate()
+    for proc, (_, err) in zip(procs, outs):
+        assert proc.returncode == 0 and "Traceback" not in err, err[-3000:]
+    return outs
+
+
+def weights(*paths):
+    return [w for path in paths for w in keras.saving.load_model(path).get_weights()]
+
+
+def max_difference(a, b):
+    assert [w.shape for w in a] == [w.shape for w in b]
+    return max(float(np.abs(u - v).max()) for u, v in zip(a, b))
+
+
+@pytest.fixture(scope="module")
+def data_npz(tmp_path_factory):
+    """80 training images (72 for training, 8 held back: batches of 24 split evenly over two
+    workers) and 16 test images."""
+    (x, _), (xt, _) = load_mnist()
+    path = tmp_path_factory.mktemp("data") / "mw.npz"
+    np.savez(path, x_train=x[:80], y_train=np.zeros(80, np.uint8), x_test=xt[:16],
+             y_test=np.zeros(16, np.uint8))
+    return path
+
+
+def test_cli_two_workers_train_local_cppn_like_one_process(tmp_path, data_npz):
+    def train(out, strategy):
+        return [sys.executable, "-m", "sr_lib.cli", "train", "local_cppn", "--data", str(data_npz),
+                "--epochs", "1", "--batch-size", "24", "--lr-size", "10:14", "--strategy", strategy,
+                "--out", str(out)]
+
+    shared, one = tmp_path / "shared", tmp_path / "one"
+    for out, err in run_together([train(shared, "multiworker")] * 2):
+        assert "bicubic" in out  # each worker evaluated its result
+        assert "log messages before absl" not in err, err[-3000:]  # TensorFlow's start-up lines
+    # the chief writes the run folder; worker 1 its own folder inside it; nothing in common
+    for folder in (shared, shared / "worker_1"):
+        assert {"model.keras", "history.csv", "run.json", "result.json", "evaluation.json",
+                "samples", "tensorboard"} <= {p.name for p in folder.iterdir()}
+        assert not (folder / "backup").exists()  # removed once the run completed
+    run_together([train(one, "mirrored")], cluster=False)
+    assert {p.name for p in shared.iterdir()} == {p.name for p in one.iterdir()} | {"worker_1"}
+    chief, worker, single = (weights(f / "model.keras") for f in (shared, shared / "worker_1", one))
+    print(f"local_cppn: workers differ by {max_difference(chief, worker):.3g}, "
+          f"from one process by {max_difference(chief, single):.3g}")
+    assert max_difference(chief, worker) <= 1e-6
+    assert max_difference(chief, single) <= 1e-5
+    assert (shared / "history.csv").read_text() == (shared / "worker_1" / "history.csv").read_text()
+
+
+GAN_WORKER = textwrap.dedent("""
+    import json, sys
+    import keras, numpy as np
+    from sr_lib import recipes
+    from sr_lib.data import load_mnist
+
+    out, strategy, seed, variants = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4:]
+    (x, _), _ = load_mnist(splits=("train",))
+    replicas = []
+    for variant in variants:  # "noise": as trained; "noiseless": no sampling noise, no dropout
+        if variant == "noiseless":
+            keras.random.normal = lambda shape, *args, **kwargs: keras.ops.zeros(shape)
+            keras.layers.Dropout.call = lambda self, inputs, training=False: inputs
+        run = f"{out}/{variant}"
+        recipes.train("vae_gan", run, x_train=x[:96], x_val=x[-16:], epochs=1, batch_size=32,
+                      latent_dim=8, seed=seed, strategy=strategy, verbose=0)
+        replicas.append(recipes.get_strategy(strategy).num_replicas_in_sync)
+    print(json.dumps(replicas))
+""")
+
+
+def test_two_workers_train_the_vae_gan_like_one_process(tmp_path):
+    def train(out, strategy, *variants):
+        return [sys.executable, "-c", GAN_WORKER, str(out), strategy, "0", *variants]
+
+    shared, one = tmp_path / "shared", tmp_path / "one"
+    outs = run_together([train(shared, "multiworker", "noise", "noiseless")] * 2)
+    assert [json.loads(out.splitlines()[-1]) for out, _ in outs] == [[2, 2]] * 2  # distributed
+    run_together([train(one, "mirrored", "noiseless")], cluster=False)
+
+    def gan(folder):  # generator and discriminator of the (only, so last) epoch
+        return weights(folder / "model.keras", folder / "discriminator.keras")
+
+    for variant in ("noise", "noiseless"):
+        chief, worker = gan(shared / variant), gan(shared / variant / "worker_1")
+        print(f"vae_gan ({variant}): workers differ by {max_difference(chief, worker):.3g}")
+        assert max_difference(chief, worker) <= 1e-6
+    # Each worker draws the same sampling noise and dropout masks for its half of the batch (the
+    # seed generators are mirrored), one process draws them for the whole batch: only without
+    # noise can the weights be compared.
+    chief, single = gan(shared / "noiseless"), gan(one / "noiseless")
+    print(f"vae_gan (noiseless): from one process by {max_difference(chief, single):.3g}")
+    assert max_difference(chief, single) <= 1e-5
+
+
+def test_cli_multiworker_needs_tf_config(tmp_path, capsys, monkeypatch, data_npz):
+    argv = ["train", "local_cppn", "--data", str(data_npz), "--strategy", "multiworker",
+            "--out", str(tmp_path / "run")]
+    for value in (None, "{not json", '{"cluster": {"worker": ["localhost:1"]}}',
+                  '{"cluster": {"worker": ["localhost:1"]}, "task": {"type": "worker", "index": 1}}'):
+        if value is None:
+            monkeypatch.delenv("TF_CONFIG", raising=False)
+        else:
+            monkeypatch.setenv("TF_CONFIG", value)
+        assert main(argv) == 2
+        err = capsys.readouterr().err
+        assert "needs $TF_CONFIG" in err and len(err.strip().splitlines()) == 1, err
+        assert not (tmp_path / "run").exists()
+
+
+def test_worker_dir(monkeypatch):
+    def folder(cluster, kind, index):
+        task = {"type": kind, "index": index}
+        monkeypatch.setenv("TF_CONFIG", json.dumps({"cluster": cluster, "task": task}))
+        return recipes.worker_dir("out", "multiworker").as_posix()
+
+    workers = {"worker": ["a:1", "b:1"]}
+    assert folder(workers, "worker", 0) == "out" and folder(workers, "worker", 1) == "out/worker_1"
+    with_chief = {"chief": ["c:1"], **workers}
+    assert folder(with_chief, "chief", 0) == "out"
+    assert folder(with_chief, "worker", 0) == "out/worker_0"
+    assert recipes.worker_dir("out").as_posix() == "out"  # other strategies: the folder itself
+
+
+API_AFTER_TENSORFLOW = textwrap.dedent("""
+    import sys
+    import numpy as np, tensorflow as tf
+    from sr_lib import recipes
+
+    tf.constant(0.0)  # TensorFlow has started
+    try:
+        recipes.train("local_cppn", sys.argv[1], x_train=np.zeros((20, 28, 28), np.uint8),
+                      strategy="multiworker")
+    except ValueError as exc:
+        print(exc)
+""")
+
+
+def test_api_refuses_multiworker_after_tensorflow_started(tmp_path):
+    env = {**ENV, "TF_CONFIG": tf_config([1], 0)}
+    proc = subprocess.run([sys.executable, "-c", API_AFTER_TENSORFLOW, str(tmp_path / "run")],
+                          capture_output=True, text=True, timeout=TIMEOUT, env=env)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    lines = proc.stdout.strip().splitlines()
+    assert len(lines) == 1 and "before TensorFlow runs anything" in lines[0], proc.stdout
+    assert "fresh process" in lines[0] and not (tmp_path / "run").exists()

@@ -1,0 +1,113 @@
+"""Photographs: the patch stream, the photo evaluation protocol, colour training and upscaling."""
+
+import json
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from sr_lib import metrics, recipes
+from sr_lib.cli import main
+from sr_lib.photos import _group, image_files, luma, patches
+
+
+@pytest.fixture(scope="module")
+def pictures(tmp_path_factory):
+    """Smooth colour pictures of different sizes and formats (no downloads in tests)."""
+    folder = tmp_path_factory.mktemp("pictures")
+    rng = np.random.default_rng(0)
+    for i, (h, w, suffix) in enumerate([(90, 120, ".png"), (130, 100, ".jpg"), (96, 96, ".png")]):
+        y, x = np.mgrid[0:h, 0:w] / 20.0
+        image = np.stack([np.sin(x + i), np.cos(y * 1.3), np.sin(x * y / 4 + 1)], -1)
+        image = (image + 1) / 2 * 0.9 + 0.05 * rng.random((h, w, 3))
+        Image.fromarray(np.round(image * 255).astype(np.uint8)).save(folder / f"p{i}{suffix}")
+    (folder / "notes.txt").write_text("not a picture")
+    return folder
+
+
+def test_group_names_pictures_not_files(tmp_path):
+    plasma = tmp_path / "usr/share/wallpapers/Kite/contents/images_dark/5120x2880.jpg"
+    assert _group(plasma) == "Kite"
+    assert _group(tmp_path / "gnome/wood-d.webp") == _group(tmp_path / "gnome/wood-l.webp") == "wood"
+    with pytest.raises(ValueError, match="no pictures"):
+        image_files(tmp_path)
+
+
+def test_patches_are_random_crops_in_range_and_seeded(pictures):
+    files = image_files(pictures)
+    assert [f.name for f in files] == ["p0.png", "p1.jpg", "p2.png"]
+    a = np.stack(list(patches(files, 32, per_image=4, seed=3).take(12).as_numpy_iterator()))
+    b = np.stack(list(patches(files, 32, per_image=4, seed=3).take(12).as_numpy_iterator()))
+    c = np.stack(list(patches(files, 32, per_image=4, seed=4).take(12).as_numpy_iterator()))
+    assert a.shape == (12, 32, 32, 3) and a.dtype == np.float32
+    assert 0.0 <= a.min() and a.max() <= 1.0
+    np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(a, c)
+    assert len({p.tobytes() for p in a}) == 12  # no two crops alike
+
+
+def test_luma_is_bt601():
+    np.testing.assert_allclose(luma([[0.0, 0.0, 0.0], [1.0, 1.0, 1.0]]), [16 / 255, 235 / 255])
+
+
+@pytest.mark.parametrize("scale, lr", [(2, (45, 60)), (3, (30, 40)), (2.5, (36, 48))])
+def test_photo_pairs_crop_to_whole_lr_pixels(pictures, scale, lr):
+    hr, low = metrics.photo_pairs(pictures / "p0.png", scale)
+    assert low.shape == (1, *lr, 3)
+    assert hr.shape[1] == round(lr[0] * scale) and hr.shape[2] == round(lr[1] * scale)
+    with pytest.raises(ValueError, match="> 1"):
+        metrics.photo_pairs(pictures / "p0.png", 1)
+
+
+def test_photo_protocol_ranks_interpolations(pictures):
+    rows = metrics.evaluate_photos(["nearest", "bicubic"], image_files(pictures), (2, 3))
+    by = {(r["method"], r["scale"]): r for r in rows}
+    assert len(rows) == 4 and all(r["n"] == 3 for r in rows)
+    for scale in (2, 3):
+        assert by["bicubic", scale]["psnr_y"] > by["nearest", scale]["psnr_y"]
+        assert by["bicubic", scale]["ssim_y"] > by["nearest", scale]["ssim_y"]
+    assert by["bicubic", 2]["psnr_y"] > by["bicubic", 3]["psnr_y"]
+    assert "PSNR-Y" in metrics.format_photo_table(rows)
+
+
+def test_colour_training_streams_patches_and_resumes(pictures, tmp_path, monkeypatch):
+    tiny = dict(RECIPES_PHOTO, patch=16, lr_sizes=range(5, 9), val_lr_size=6, epochs=2,
+                steps_per_epoch=3, batch_size=4, architecture=dict(features=8, blocks=1,
+                                                                     hidden=8, depth=2))
+    monkeypatch.setitem(recipes.RECIPES, "photo", tiny)
+    run = tmp_path / "run"
+    model, history, _ = recipes.train("photo", run, x_train=pictures, x_val=pictures)
+    assert model.channels == 3 and len(history["epoch"]) == 2
+    spec = json.loads((run / "run.json").read_text())
+    assert spec["data"][0].startswith("p0.png:") and spec["hr_size"] == 16
+    assert sorted(p.name for p in (run / "samples").iterdir())[-1] == "epoch_002.png"
+    again, history, _ = recipes.train("photo", run, x_train=pictures, x_val=pictures)
+    assert len(history["epoch"]) == 2  # finished: loaded, not retrained
+    sr = again.upscale(np.full((1, 5, 7, 3), 0.5, np.float32), (15, 21))
+    assert sr.shape == (1, 15, 21, 3)
+    with pytest.raises(ValueError, match="validation pictures"):
+        recipes.train("photo", tmp_path / "other", x_train=pictures)
+
+
+RECIPES_PHOTO = dict(recipes.RECIPES["photo"])
+
+
+def test_upscale_keeps_colour_with_a_colour_upscaler(pictures, tmp_path, capsys):
+    out = tmp_path / "up.png"
+    assert main(["upscale", str(pictures / "p0.png"), str(out), "--scale", "2",
+                 "--model", "bicubic"]) == 0
+    assert np.asarray(Image.open(out)).shape == (180, 240, 3)
+    grey = tmp_path / "grey.png"
+    assert main(["upscale", str(pictures / "p2.png"), str(grey), "--scale", "0.5",
+                 "--model", "local_cppn"]) == 0
+    assert "converted to grey" in capsys.readouterr().err
+    assert np.asarray(Image.open(grey)).shape == (48, 48)
+
+
+def test_evaluate_photos_command(pictures, tmp_path, capsys):
+    assert main(["evaluate", "--photos", str(pictures), "--methods", "bicubic", "--scales", "2",
+                 "--out", str(tmp_path)]) == 0
+    assert "PSNR-Y" in capsys.readouterr().out
+    rows = json.loads((tmp_path / "photos.json").read_text())
+    assert rows[0]["method"] == "bicubic" and rows[0]["n"] == 3
+    assert main(["evaluate", "--photos", str(tmp_path), "--methods", "bicubic"]) == 2
