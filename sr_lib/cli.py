@@ -266,13 +266,14 @@ def cmd_train(args):
 def cmd_upscale(args):
     import numpy as np
 
-    from sr_lib.plots import image_format, load_image, save_image
+    from sr_lib.plots import GREY_MODES, image_format, load_image, open_image, save_image
 
     image_format(args.output)  # before any work
     if Path(args.output).resolve() == Path(args.input).resolve():
         raise ValueError(f"{args.output}: refusing to write over the input image")
-    lr, notes = load_image(args.input, colour=True)
-    colour = lr.ndim == 3
+    picture = open_image(args.input)
+    colour = picture.mode not in GREY_MODES
+    lr, notes = load_image(args.input, colour=colour, image=picture)
     if args.model is None:  # colour pictures to the photo model, grey ones to the digit model
         args.model = "photo" if colour and is_bundled("photo") else "local_cppn"
     quiet_tensorflow()

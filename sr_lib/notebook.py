@@ -49,17 +49,24 @@ def quiet_tensorflow(first=None):
     return tf
 
 
-def check_results(rows, path, *, strict=True, psnr_tol=0.02, ssim_tol=0.001):
-    """Compare :func:`sr_lib.evaluate` rows with the committed ``path`` (``{"rows": [...]}``):
-    with ``strict`` (bundled weights) a drift beyond ``psnr_tol`` dB or ``ssim_tol`` raises
-    ``AssertionError`` (CI turns red); a freshly trained model's differences are only printed."""
-    committed = {(r["method"], str(r["lr_size"])): r for r in json.loads(Path(path).read_text())["rows"]}
+def check_results(rows, path, *, strict=True, psnr_tol=0.02, ssim_tol=0.001, key="rows"):
+    """Compare :func:`sr_lib.evaluate` (or ``evaluate_photos``) rows with the committed ``path``
+    (``{key: [...]}``): with ``strict`` (bundled weights) a drift beyond ``psnr_tol`` dB or
+    ``ssim_tol`` raises ``AssertionError`` (CI turns red); a freshly trained model's differences
+    are only printed."""
+    def ident(r):
+        return r["method"], str(r.get("lr_size", r.get("scale")))
+
+    def scores(r):
+        return r.get("psnr", r.get("psnr_y")), r.get("ssim", r.get("ssim_y"))
+
+    committed = {ident(r): scores(r) for r in json.loads(Path(path).read_text())[key]}
     drifts = []
     for r in rows:
-        ref = committed.get((r["method"], str(r["lr_size"])), {"psnr": float("nan"), "ssim": 0})
-        if not (abs(r["psnr"] - ref["psnr"]) <= psnr_tol and abs(r["ssim"] - ref["ssim"]) <= ssim_tol):
-            drifts.append(f"{r['method']} LR {r['lr_size']}: PSNR {r['psnr']:.3f} vs "
-                          f"{ref['psnr']:.3f}, SSIM {r['ssim']:.4f} vs {ref['ssim']:.4f}")
+        (p, s), (ref_p, ref_s) = scores(r), committed.get(ident(r), (float("nan"), 0))
+        if not (abs(p - ref_p) <= psnr_tol and abs(s - ref_s) <= ssim_tol):
+            drifts.append(f"{ident(r)[0]} {ident(r)[1]}: PSNR {p:.3f} vs {ref_p:.3f}, "
+                          f"SSIM {s:.4f} vs {ref_s:.4f}")
     if not drifts:
         print(f"all {len(rows)} rows match {Path(path).name} "
               f"(|dPSNR| <= {psnr_tol} dB, |dSSIM| <= {ssim_tol})")

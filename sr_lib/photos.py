@@ -16,6 +16,7 @@ PACKAGES = ("plasma-workspace-wallpapers", "ukui-wallpapers", "gnome-backgrounds
             "lomiri-wallpapers")
 SUFFIXES = {".jpg", ".jpeg", ".png", ".webp"}
 MIN_SIDE = 1000  # smaller pictures are thumbnails or screenshots
+MIN_DETAIL = 0.005  # mean absolute neighbour difference below which a patch counts as flat
 HOLD_OUT = 6  # by a hash of its name, one picture in six is for testing, one in six validation
 
 
@@ -75,11 +76,13 @@ def image_files(folder):
     return files
 
 
-def patches(files, patch=48, *, per_image=64, min_scale=0.5, seed=0):
+def patches(files, patch=48, *, per_image=64, min_scale=0.5, min_detail=MIN_DETAIL, seed=0):
     """An endless ``tf.data.Dataset`` of float32 ``(patch, patch, 3)`` HR patches: each step reads
     one random picture of ``files`` (only that one is in memory), scales it by a random factor in
-    [``min_scale``, 1] (more content per patch, as if shot from further away) and yields
-    ``per_image`` random crops, randomly flipped and transposed, shuffled across pictures."""
+    [``min_scale``, 1] (more content per patch, as if shot from further away) and cuts
+    ``per_image`` random crops, randomly flipped and transposed, shuffled across pictures. Crops
+    whose mean absolute difference between neighbouring pixels is below ``min_detail`` (flat sky,
+    plain backgrounds: half of all crops of these wallpapers) are dropped: they teach nothing."""
     import tensorflow as tf
 
     paths = tf.constant([str(f) for f in files])
@@ -95,7 +98,9 @@ def patches(files, patch=48, *, per_image=64, min_scale=0.5, seed=0):
         seeds = tf.random.experimental.stateless_split(rng, per_image + 1)
         out = tf.map_fn(lambda s: _augment(tf.image.stateless_random_crop(
             image, (patch, patch, 3), s), s), seeds[1:], fn_output_signature=tf.float32)
-        return tf.data.Dataset.from_tensor_slices(tf.clip_by_value(out, 0.0, 1.0))
+        return tf.data.Dataset.from_tensor_slices(tf.clip_by_value(out, 0.0, 1.0)).filter(
+            lambda x: tf.reduce_mean(tf.abs(x[1:] - x[:-1])) + tf.reduce_mean(
+                tf.abs(x[:, 1:] - x[:, :-1])) >= min_detail)
 
     draws = tf.data.Dataset.random(seed=seed).map(
         lambda r: (tf.cast(r % len(files), tf.int32), tf.stack([r // 7, r % 7 + seed])))

@@ -33,7 +33,7 @@ RECIPES = {
     "cppn_gan": dict(lr_sizes=26, val_lr_size=26, epochs=20, batch_size=32, learning_rate=1e-3,
                      patience=3, residual=True, adv_weight=1e-3),
     # notebook 05: the local CPPN in colour, on random 48x48 patches of photographs (x2 to x4)
-    "photo": dict(lr_sizes=range(12, 25), val_lr_size=16, epochs=20, batch_size=32,
+    "photo": dict(lr_sizes=range(12, 25), val_lr_size=16, epochs=14, batch_size=32,
                   learning_rate=1e-3, patience=None, patch=48, steps_per_epoch=1000,
                   architecture=dict(features=64, blocks=4)),
 }

@@ -73,7 +73,8 @@ def test_upscale_converts_rgb_with_a_notice(tmp_path, capsys, tiny_local_cppn):
     Image.new("RGB", (8, 8), (255, 0, 0)).save(tmp_path / "rgb.jpg")
     assert main(["upscale", str(tmp_path / "rgb.jpg"), str(tmp_path / "out.png"),
                  "--scale", "2"]) == 0
-    assert "converting it to grayscale" in capsys.readouterr().err
+    assert "is colour; local_cppn takes grey images, so it was converted to grey" in \
+        capsys.readouterr().err
     assert Image.open(tmp_path / "out.png").mode == "L"
 
 

@@ -36,9 +36,12 @@ def test_group_names_pictures_not_files(tmp_path):
 def test_patches_are_random_crops_in_range_and_seeded(pictures):
     files = image_files(pictures)
     assert [f.name for f in files] == ["p0.png", "p1.jpg", "p2.png"]
-    a = np.stack(list(patches(files, 32, per_image=4, seed=3).take(12).as_numpy_iterator()))
-    b = np.stack(list(patches(files, 32, per_image=4, seed=3).take(12).as_numpy_iterator()))
-    c = np.stack(list(patches(files, 32, per_image=4, seed=4).take(12).as_numpy_iterator()))
+    a = np.stack(list(patches(files, 32, per_image=4, seed=3, min_detail=0).take(12)
+                      .as_numpy_iterator()))
+    b = np.stack(list(patches(files, 32, per_image=4, seed=3, min_detail=0).take(12)
+                      .as_numpy_iterator()))
+    c = np.stack(list(patches(files, 32, per_image=4, seed=4, min_detail=0).take(12)
+                      .as_numpy_iterator()))
     assert a.shape == (12, 32, 32, 3) and a.dtype == np.float32
     assert 0.0 <= a.min() and a.max() <= 1.0
     np.testing.assert_array_equal(a, b)
@@ -111,3 +114,16 @@ def test_evaluate_photos_command(pictures, tmp_path, capsys):
     rows = json.loads((tmp_path / "photos.json").read_text())
     assert rows[0]["method"] == "bicubic" and rows[0]["n"] == 3
     assert main(["evaluate", "--photos", str(tmp_path), "--methods", "bicubic"]) == 2
+
+
+def test_flat_crops_are_dropped(pictures, tmp_path):
+    Image.new("RGB", (200, 200), (40, 90, 160)).save(tmp_path / "flat.png")
+    (tmp_path / "p0.png").write_bytes((pictures / "p0.png").read_bytes())
+    stream = patches(image_files(tmp_path), 24, per_image=8, min_detail=0.01, seed=0)
+    crops = np.stack(list(stream.take(16).as_numpy_iterator()))
+    detail = (np.abs(np.diff(crops, axis=1)).mean(axis=(1, 2, 3))
+              + np.abs(np.diff(crops, axis=2)).mean(axis=(1, 2, 3)))
+    assert detail.min() >= 0.01  # none from the flat picture
+    unfiltered = np.stack(list(patches(image_files(tmp_path), 24, per_image=8, min_detail=0,
+                                       seed=0).take(160).as_numpy_iterator()))
+    assert (unfiltered.std(axis=(1, 2)).max(axis=-1) < 1e-4).any()  # the flat picture is there

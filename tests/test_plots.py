@@ -22,8 +22,10 @@ def test_save_grid_rows_of_different_sizes(tmp_path):
     path = plots.save_grid(rows, tmp_path / "g.png", scale=2)
     width, height = Image.open(path).size
     assert (width, height) == (2 * (4 * 29 + 1), 2 * (2 * 29 + 1))
-    with pytest.raises(ValueError, match="grayscale"):
-        plots.save_grid(np.zeros((2, 4, 4, 3)), tmp_path / "rgb.png")
+    rgb = plots.save_grid(np.zeros((2, 4, 4, 3)), tmp_path / "rgb.png")
+    assert Image.open(rgb).mode == "RGB"
+    with pytest.raises(ValueError, match="expected images"):
+        plots.save_grid(np.zeros((2, 4, 4, 2)), tmp_path / "two.png")
 
 
 def test_compare_and_image_table_figures(tmp_path):
