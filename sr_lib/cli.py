@@ -157,12 +157,12 @@ def cmd_evaluate(args):
         from sr_lib.photos import image_files
 
         files = image_files(args.photos)
-        if min(args.scales) <= 1:
-            raise ValueError(f"--scales must be > 1, got {args.scales}")
+        for scale in args.scales:
+            metrics.check_scale(scale)
         quiet_tensorflow()
         rows = metrics.evaluate_photos({n: get_upscaler(n) for n in args.methods}, files,
                                        args.scales, max_side=args.max_side)
-        print(metrics.format_photo_table(rows))
+        print(metrics.format_table(rows))
         json_path, csv_path = metrics.save_table(rows, args.out, stem="photos")
         print(f"wrote {json_path} and {csv_path}")
         return
@@ -221,7 +221,7 @@ def cmd_train(args):
         variant["residual"] = False
     if args.no_adv:
         variant["adv_weight"] = 0.0
-    if variant and args.model == "local_cppn":
+    if variant and args.model not in ("vae_gan", "cppn_gan"):
         raise ValueError("--latent-only and --no-adv choose GAN variants (vae_gan, cppn_gan)")
     out = args.out or recipes.default_run_dir(args.model, **variant)
     own = recipes.worker_dir(out, args.strategy)  # multiworker: checks TF_CONFIG before any work
@@ -229,19 +229,24 @@ def cmd_train(args):
         if not args.data:
             raise ValueError("photo trains on pictures: --data DIR (fetch them with "
                              "`sr-lib photos DIR`)")
+        if args.limit or args.hr_size:
+            raise ValueError("--limit and --hr-size apply to digit data, not to photo's "
+                             "pictures (it trains on patches of them at native resolution)")
         from sr_lib.photos import image_files
 
         x_train, x_val = Path(args.data) / "train", Path(args.data) / "val"
         test_files = image_files(Path(args.data) / "test")
-        quiet_tensorflow()
+        quiet_tensorflow(first=(lambda: recipes.get_strategy("multiworker"))
+                         if args.strategy == "multiworker" else None)
         model, history, wall = recipes.train(
             "photo", out, x_train=x_train, x_val=x_val, epochs=args.epochs,
-            batch_size=args.batch_size, lr_sizes=args.lr_size, seed=args.seed, verbose=1)
-        print(f"photo: {len(history['epoch'])} epochs, {wall:.0f} s; best at {out}/model.keras")
+            batch_size=args.batch_size, lr_sizes=args.lr_size, seed=args.seed,
+            strategy=args.strategy, verbose=1)
+        print(f"photo: {len(history['epoch'])} epochs, {wall:.0f} s; best at {own}/model.keras")
         rows = metrics.evaluate_photos({"photo": model, "bicubic": "bicubic"}, test_files,
                                        max_side=1280)
-        print(metrics.format_photo_table(rows))
-        metrics.save_table(rows, out, stem="photos")
+        print(metrics.format_table(rows))
+        metrics.save_table(rows, own, stem="photos")
         return
     (x_train, _), (x_test, _) = load_mnist(args.data, hr_size=args.hr_size)
     if len(x_test) == 0:

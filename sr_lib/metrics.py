@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import math
 import time
 from pathlib import Path
 
@@ -97,28 +98,37 @@ def evaluate(upscalers, hr_images, lr_sizes, *, batch_size=1000):
     return rows
 
 
+def check_scale(scale):
+    """``scale`` (> 1, a fraction p/q with q <= 100, e.g. 2.5) as a ``Fraction``, else a one-line
+    ``ValueError``."""
+    from fractions import Fraction
+
+    if isinstance(scale, bool) or not isinstance(scale, (int, float)) or not 1 < scale < 1e6:
+        raise ValueError(f"scale must be a number > 1, got {scale!r}")
+    ratio = Fraction(scale).limit_denominator(100)
+    if abs(float(ratio) - scale) > 1e-9 or ratio <= 1:
+        raise ValueError(f"scale {scale} is not a fraction p/q with q <= 100 (e.g. 2.5)")
+    return ratio
+
+
 def photo_pairs(path, scale, max_side=None):
     """One photograph as ``(hr, lr)`` float32 ``(1, H, W, 3)`` arrays for ``scale`` (``> 1``):
     ``hr`` cropped so that ``H / scale`` and ``W / scale`` are whole (``scale`` as a fraction),
     ``lr`` = :func:`sr_lib.data.degrade` of it; ``max_side`` first shrinks large pictures."""
-    from fractions import Fraction
-
     import numpy as np
 
     from sr_lib.plots import load_image
 
-    if isinstance(scale, bool) or not isinstance(scale, (int, float)) or not scale > 1:
-        raise ValueError(f"scale must be a number > 1, got {scale!r}")
+    ratio = check_scale(scale)
     hr = load_image(path, colour=True)[0]
     if max_side is not None and max(hr.shape[:2]) > max_side:
         import tensorflow as tf
 
         size = [max(1, round(s * max_side / max(hr.shape[:2]))) for s in hr.shape[:2]]
         hr = tf.image.resize(hr, size, method="area", antialias=True).numpy()
-    ratio = Fraction(scale).limit_denominator(100)
     step = ratio.numerator
     height, width = hr.shape[0] - hr.shape[0] % step, hr.shape[1] - hr.shape[1] % step
-    if min(height, width) == 0:
+    if min(height, width) <= 2 * math.ceil(scale) or min(height, width) < step:
         raise ValueError(f"{path}: {hr.shape[0]}x{hr.shape[1]} is too small for x{scale}")
     hr = np.ascontiguousarray(hr[None, :height, :width]).astype(np.float32)
     lr_size = (height * ratio.denominator // step, width * ratio.denominator // step)
@@ -130,7 +140,8 @@ def evaluate_photos(upscalers, files, scales=(2, 3, 4, 2.5), *, max_side=None):
     ``scales`` (see :func:`photo_pairs`) and upscaled back to its size. Rows of ``method, scale,
     n, psnr_y, ssim_y, psnr_rgb, seconds``: means over the pictures of the PSNR and SSIM of the
     BT.601 luma (:func:`sr_lib.photos.luma`) and the PSNR of RGB, all with a border of
-    ``ceil(scale)`` pixels shaved (the SR literature's convention), and seconds per picture."""
+    ``ceil(scale)`` pixels shaved (the SR literature's convention), and seconds per picture
+    (compiling for each new picture size included)."""
     import math
 
     import numpy as np
@@ -144,6 +155,8 @@ def evaluate_photos(upscalers, files, scales=(2, 3, 4, 2.5), *, max_side=None):
     files = list(files)
     if not files or not upscalers or not scales:
         raise ValueError("evaluate_photos needs pictures, upscalers and scales")
+    for scale in scales:
+        check_scale(scale)
     for up in upscalers.values():
         if up.channels not in (None, 3):
             raise ValueError(f"{up.name} takes {up.channels}-channel images, not colour")
@@ -171,25 +184,25 @@ def evaluate_photos(upscalers, files, scales=(2, 3, 4, 2.5), *, max_side=None):
             for (name, scale), values in scores.items()]
 
 
-def format_photo_table(rows):
-    """The rows of :func:`evaluate_photos` as an aligned text table."""
-    width = max([len("method")] + [len(str(r["method"])) for r in rows]) + 2
-    header = f"{'method':<{width}}{'scale':>6}{'n':>4}{'PSNR-Y':>9}{'SSIM-Y':>8}{'PSNR-RGB':>10}{'s/img':>8}"
-    lines = [header, "-" * len(header)]
-    for r in rows:
-        lines.append(f"{r['method']:<{width}}{r['scale']!s:>6}{r['n']:>4}{r['psnr_y']:>9.2f}"
-                     f"{r['ssim_y']:>8.4f}{r['psnr_rgb']:>10.2f}{r['seconds']:>8.2f}")
-    return "\n".join(lines)
+TABLE_COLUMNS = {  # (row key, title, width, format) of evaluate's and evaluate_photos' rows
+    "digits": (("lr_size", "LR", 6, ""), ("hr_size", "HR", 6, ""), ("n", "n", 7, ""),
+               ("psnr", "PSNR dB", 10, ".2f"), ("ssim", "SSIM", 8, ".4f"),
+               ("images_per_s", "images/s", 12, ".0f")),
+    "photos": (("scale", "scale", 6, ""), ("n", "n", 4, ""), ("psnr_y", "PSNR-Y", 9, ".2f"),
+               ("ssim_y", "SSIM-Y", 8, ".4f"), ("psnr_rgb", "PSNR-RGB", 10, ".2f"),
+               ("seconds", "s/img", 8, ".2f")),
+}
 
 
 def format_table(rows):
-    """The rows of :func:`evaluate` as an aligned text table."""
+    """The rows of :func:`evaluate` or :func:`evaluate_photos` as an aligned text table."""
+    columns = TABLE_COLUMNS["photos" if rows and "psnr_y" in rows[0] else "digits"]
     width = max([len("method")] + [len(str(r["method"])) for r in rows]) + 2
-    header = f"{'method':<{width}}{'LR':>6}{'HR':>6}{'n':>7}{'PSNR dB':>10}{'SSIM':>8}{'images/s':>12}"
+    header = f"{'method':<{width}}" + "".join(f"{title:>{w}}" for _, title, w, _ in columns)
     lines = [header, "-" * len(header)]
     for r in rows:
-        lines.append(f"{r['method']:<{width}}{r['lr_size']!s:>6}{r['hr_size']!s:>6}{r['n']:>7}"
-                     f"{r['psnr']:>10.2f}{r['ssim']:>8.4f}{r['images_per_s']:>12.0f}")
+        lines.append(f"{r['method']:<{width}}" + "".join(
+            f"{r[key]:>{w}{fmt}}" if fmt else f"{r[key]!s:>{w}}" for key, _, w, fmt in columns))
     return "\n".join(lines)
 
 

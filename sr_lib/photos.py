@@ -12,6 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
+from sr_lib.files import replacing
+
 PACKAGES = ("plasma-workspace-wallpapers", "ukui-wallpapers", "gnome-backgrounds",
             "lomiri-wallpapers")
 SUFFIXES = {".jpg", ".jpeg", ".png", ".webp"}
@@ -44,10 +46,9 @@ def fetch(folder, packages=PACKAGES, log=print):
     best = {}
     with tempfile.TemporaryDirectory() as tmp:
         log(f"downloading {', '.join(packages)} ...")
-        subprocess.run(["apt-get", "download", *packages], cwd=tmp, check=True,
-                       stdout=subprocess.DEVNULL)
+        _run(["apt-get", "download", *packages], tmp)
         for deb in sorted(Path(tmp).glob("*.deb")):
-            subprocess.run(["dpkg-deb", "-x", str(deb), str(Path(tmp) / "x")], check=True)
+            _run(["dpkg-deb", "-x", str(deb), str(Path(tmp) / "x")], tmp)
         for path in sorted((Path(tmp) / "x").rglob("*")):
             if path.suffix.lower() not in SUFFIXES or "screenshot" in path.name:
                 continue
@@ -61,11 +62,20 @@ def fetch(folder, packages=PACKAGES, log=print):
             name = {0: "test", 1: "val"}.get(int(hashlib.sha1(key.encode()).hexdigest(), 16)
                                              % HOLD_OUT, "train")
             dst = folder / name / f"{key}{path.suffix.lower()}"
-            dst.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(path, dst)
+            with replacing(dst) as part:  # an interrupted fetch leaves no truncated picture
+                shutil.copyfile(path, part)
             split[name].append(dst)
     log(", ".join(f"{len(v)} {k}" for k, v in split.items()) + f" pictures in {folder}")
     return split
+
+
+def _run(command, cwd):
+    """Run ``command``; a failure is an ``OSError`` with the tool's own message."""
+    done = subprocess.run(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                          text=True)
+    if done.returncode != 0:
+        lines = [line for line in done.stderr.splitlines() if line.strip()] or ["no message"]
+        raise OSError(f"{command[0]} failed ({done.returncode}): {lines[-1]}")
 
 
 def image_files(folder):
@@ -76,15 +86,19 @@ def image_files(folder):
     return files
 
 
-def patches(files, patch=48, *, per_image=64, min_scale=0.5, min_detail=MIN_DETAIL, seed=0):
-    """An endless ``tf.data.Dataset`` of float32 ``(patch, patch, 3)`` HR patches: each step reads
-    one random picture of ``files`` (only that one is in memory), scales it by a random factor in
+def patches(files, patch=48, *, per_image=64, min_scale=0.5, min_detail=MIN_DETAIL, seed=0,
+            pictures=None):
+    """An endless (or ``pictures`` draws long) ``tf.data.Dataset`` of float32 ``(patch, patch, 3)``
+    HR patches: each draw reads one random picture of ``files`` (four are interleaved, so a few
+    pictures are in memory, never the set; alpha is dropped), scales it by a random factor in
     [``min_scale``, 1] (more content per patch, as if shot from further away) and cuts
     ``per_image`` random crops, randomly flipped and transposed, shuffled across pictures. Crops
     whose mean absolute difference between neighbouring pixels is below ``min_detail`` (flat sky,
     plain backgrounds: half of all crops of these wallpapers) are dropped: they teach nothing."""
     import tensorflow as tf
 
+    if not len(files):
+        raise ValueError("patches needs at least one picture")
     paths = tf.constant([str(f) for f in files])
 
     def crops(index, rng):
@@ -102,7 +116,8 @@ def patches(files, patch=48, *, per_image=64, min_scale=0.5, min_detail=MIN_DETA
             lambda x: tf.reduce_mean(tf.abs(x[1:] - x[:-1])) + tf.reduce_mean(
                 tf.abs(x[:, 1:] - x[:, :-1])) >= min_detail)
 
-    draws = tf.data.Dataset.random(seed=seed).map(
+    draws = tf.data.Dataset.random(seed=seed)
+    draws = (draws if pictures is None else draws.take(pictures)).map(
         lambda r: (tf.cast(r % len(files), tf.int32), tf.stack([r // 7, r % 7 + seed])))
     return draws.interleave(crops, cycle_length=4, num_parallel_calls=2, deterministic=True) \
         .shuffle(8 * per_image, seed=seed)

@@ -208,7 +208,8 @@ def train(model_name, out_dir, *, x_train, x_val=None, val_size=None, epochs=Non
           **model_kwargs):
     """Train ``model_name`` (one of :data:`MODELS`) into the run folder ``out_dir``; returns
     ``(upscaling_model, history, wall_seconds)`` (a finished run is loaded, an interrupted one
-    resumed). ``x_train``: square HR images, uint8 or float; unless ``x_val`` is given its last
+    resumed). ``x_train``: square HR images, uint8 or float (for ``photo``: a folder of pictures,
+    and ``x_val`` another); unless ``x_val`` is given its last
     ``val_size`` (1,000, or a tenth of fewer) are held back. Batches are degraded to ``lr_sizes``
     (an int, or a ``range`` drawn from per batch), validation to ``val_lr_size``. Arguments left
     ``None`` take the recipe's (:data:`RECIPES`); ``model_kwargs`` go to the builder."""
@@ -272,8 +273,9 @@ def train(model_name, out_dir, *, x_train, x_val=None, val_size=None, epochs=Non
 
 
 def _photo_data(train_dir, val_dir, patch, seed, val_patches=512):
-    """A stream of random HR patches from the pictures in ``train_dir``, ``val_patches`` fixed
-    ones from ``val_dir`` (an array) and the spec's record of both folders' files."""
+    """A stream of random HR patches from the pictures in ``train_dir``, an array of at most
+    ``val_patches`` fixed ones from those in ``val_dir``, and the spec's record of both folders'
+    files."""
     import numpy as np
 
     from sr_lib.photos import image_files, patches
@@ -282,8 +284,15 @@ def _photo_data(train_dir, val_dir, patch, seed, val_patches=512):
         raise ValueError("photo training needs a folder of validation pictures (x_val)")
     files = {name: image_files(folder) for name, folder in (("data", train_dir),
                                                              ("validation", val_dir))}
-    x_val = np.stack(list(patches(files["validation"], patch, seed=seed + 1)
-                          .take(val_patches).as_numpy_iterator()))
+    for name, found in files.items():  # a bounded look: the endless stream would wait forever
+        pictures = 8 * len(found)
+        if next(patches(found, patch, seed=seed, pictures=pictures).as_numpy_iterator(), None) \
+                is None:
+            raise ValueError(f"{name} pictures: no crop of {patch}x{patch} with detail in "
+                             f"{pictures} tries; the pictures are flat or too small")
+    x_val = np.stack(list(patches(files["validation"], patch, seed=seed + 1,
+                                  pictures=8 * len(files["validation"])).take(val_patches)
+                          .as_numpy_iterator()))
     record = {name: [f"{f.name}:{f.stat().st_size}" for f in found]
               for name, found in files.items()}
     return patches(files["data"], patch, seed=seed), x_val, record

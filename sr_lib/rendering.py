@@ -111,8 +111,8 @@ def run_chunks(step, out, count, *, workers=1, bar=None, warm=False):
     starts = range(0, n, count)
     first = [] if warm else [run(0)]  # compiles if needed, before threads share the step
     starts = starts[len(first):]
-    workers = min(workers, len(starts))
-    results = _pool(workers).map(run, starts) if workers > 1 else map(run, starts)
+    parallel = workers > 1 and len(starts) > 1  # one pool of `workers` threads, kept between calls
+    results = _pool(workers).map(run, starts) if parallel else map(run, starts)
     for _ in itertools.chain(first, results):
         if bar is not None:
             bar.add(1)

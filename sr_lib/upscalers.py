@@ -40,8 +40,10 @@ class Upscaler:
     progress)`` works on checked float32 batches of ``batch_size``; ``lr_size`` / ``hr_size`` are
     a fixed-size model's input / output sizes, ``channels`` what it takes (``None``: any)."""
 
-    def __init__(self, fn, name, *, lr_size=None, hr_size=None, channels=None, batch_size=256):
+    def __init__(self, fn, name, *, lr_size=None, hr_size=None, channels=None, batch_size=256,
+                 fresh=False):
         self.fn, self.name, self.channels, self.batch_size = fn, name, channels, batch_size
+        self.fresh = fresh  # fn returns new arrays (clipped in place), not the caller's
         self.lr_size = None if lr_size is None else size_pair(lr_size, "lr_size")
         self.hr_size = None if hr_size is None else size_pair(hr_size, "hr_size")
 
@@ -82,7 +84,8 @@ class Upscaler:
         out_size = self.check(x.shape[1:3], size, scale, len(x))
         parts = [np.asarray(self.fn(x[i:i + self.batch_size], out_size, progress), np.float32)
                  for i in range(0, len(x), self.batch_size)]
-        out = parts[0] if len(parts) == 1 and parts[0].flags.writeable else np.concatenate(parts)
+        fresh = len(parts) == 1 and self.fresh and parts[0].flags.writeable
+        out = parts[0] if fresh else np.concatenate(parts)
         if out.ndim != 4 or out.shape[:3] != (len(x), *out_size):
             raise ValueError(f"{self.name} returned shape {out.shape} for {len(x)} images of "
                              f"{out_size[0]}x{out_size[1]}")
@@ -100,7 +103,7 @@ def interpolation(method):
 
         return tf.clip_by_value(tf.image.resize(lr, size, method=method), 0.0, 1.0).numpy()
 
-    return Upscaler(fn, method, batch_size=10_000)
+    return Upscaler(fn, method, batch_size=10_000, fresh=True)
 
 
 def from_model(model, name=None):
@@ -112,7 +115,7 @@ def from_model(model, name=None):
         return Upscaler(lambda lr, size, progress: model.upscale(lr, size, progress=progress),
                         name, lr_size=None if lr_shape is None else lr_shape[:2],
                         channels=lr_shape[-1] if lr_shape else model.channels,
-                        batch_size=10_000)  # both bound their own memory
+                        batch_size=getattr(model, "upscale_batch", 256), fresh=True)
     if len(model.inputs) != 1 or len(model.input_shape) != 4 or len(model.output_shape) != 4:
         raise ValueError(f"{name} is not an image-to-image model (input {model.input_shape}, "
                          f"output {model.output_shape})")
@@ -120,7 +123,7 @@ def from_model(model, name=None):
              for shape in (model.input_shape, model.output_shape)]
     return Upscaler(lambda lr, size, progress: model.predict(lr, batch_size=256, verbose=0),
                     name, lr_size=fixed[0], hr_size=fixed[1], channels=model.input_shape[-1],
-                    batch_size=10_000)
+                    batch_size=10_000, fresh=True)
 
 
 _LOADED = {}  # (resolved path, mtime) -> Upscaler, so repeated upscale() calls load once

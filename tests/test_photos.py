@@ -70,7 +70,7 @@ def test_photo_protocol_ranks_interpolations(pictures):
         assert by["bicubic", scale]["psnr_y"] > by["nearest", scale]["psnr_y"]
         assert by["bicubic", scale]["ssim_y"] > by["nearest", scale]["ssim_y"]
     assert by["bicubic", 2]["psnr_y"] > by["bicubic", 3]["psnr_y"]
-    assert "PSNR-Y" in metrics.format_photo_table(rows)
+    assert "PSNR-Y" in metrics.format_table(rows)
 
 
 def test_colour_training_streams_patches_and_resumes(pictures, tmp_path, monkeypatch):
@@ -127,3 +127,58 @@ def test_flat_crops_are_dropped(pictures, tmp_path):
     unfiltered = np.stack(list(patches(image_files(tmp_path), 24, per_image=8, min_detail=0,
                                        seed=0).take(160).as_numpy_iterator()))
     assert (unfiltered.std(axis=(1, 2)).max(axis=-1) < 1e-4).any()  # the flat picture is there
+
+
+def test_interrupted_colour_training_resumes(pictures, tmp_path, monkeypatch):
+    import keras
+
+    tiny = dict(RECIPES_PHOTO, patch=16, lr_sizes=range(5, 9), val_lr_size=6, epochs=2,
+                steps_per_epoch=2, batch_size=4, architecture=dict(features=8, blocks=1,
+                                                                     hidden=8, depth=2))
+    monkeypatch.setitem(recipes.RECIPES, "photo", tiny)
+
+    class Crash(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            if epoch == 1:
+                raise RuntimeError("simulated kill")
+
+    original = recipes.callbacks
+    monkeypatch.setattr(recipes, "callbacks", lambda *a, **k: original(*a, **k) + [Crash()])
+    with pytest.raises(RuntimeError, match="simulated kill"):
+        recipes.train("photo", tmp_path / "run", x_train=pictures, x_val=pictures)
+    first = (tmp_path / "run" / "history.csv").read_text().splitlines()
+    assert len(first) == 2  # header and epoch 1
+    monkeypatch.setattr(recipes, "callbacks", original)
+    _, history, _ = recipes.train("photo", tmp_path / "run", x_train=pictures, x_val=pictures)
+    assert history["epoch"] == [0, 1]
+    assert (tmp_path / "run" / "history.csv").read_text().splitlines()[:2] == first
+
+
+@pytest.mark.parametrize("scale, message", [(1.001, "not a fraction"), (1, "> 1"), (3.14159, "not a fraction"),
+                                            (float("inf"), "> 1"), ("2", "> 1"), (True, "> 1")])
+def test_bad_scales_are_one_line_errors(pictures, scale, message):
+    with pytest.raises(ValueError, match=message):
+        metrics.evaluate_photos(["bicubic"], image_files(pictures), [scale])
+
+
+def test_pictures_too_small_for_the_scale_are_refused(tmp_path):
+    Image.new("RGB", (5, 5), (10, 20, 30)).save(tmp_path / "tiny.png")
+    with pytest.raises(ValueError, match="too small for x2"):
+        metrics.evaluate_photos(["bicubic"], [tmp_path / "tiny.png"], [2])
+
+
+@pytest.mark.skipif(__import__("shutil").which("apt-get") is None, reason="needs apt-get")
+def test_fetch_failure_is_an_os_error(tmp_path):
+    from sr_lib.photos import fetch
+
+    with pytest.raises(OSError, match="apt-get failed"):
+        fetch(tmp_path, packages=("no-such-package-sr-lib",), log=lambda *_: None)
+    assert not any(tmp_path.iterdir())
+
+
+def test_upscaler_does_not_clip_the_callers_array():
+    import sr_lib
+
+    mine = np.full((1, 4, 4, 1), 2.0, np.float32)
+    out = sr_lib.get_upscaler(lambda lr, size: mine)(np.zeros((1, 2, 2, 1), np.float32), 4)
+    assert out.max() == 1.0 and mine.max() == 2.0

@@ -83,6 +83,8 @@ class LocalCPPN(keras.Model):
     every code sees its 3x3 neighbourhood, LIIF's feature unfolding).
     """
 
+    upscale_batch = 10_000  # images per upscale call: it bounds its own memory (tiles, groups)
+
     def __init__(self, channels=1, features=48, blocks=3, hidden=48, depth=3, out_size=28,
                  unfold=3, **kwargs):
         super().__init__(**kwargs)
@@ -146,16 +148,17 @@ class LocalCPPN(keras.Model):
         single images and scales). Bounded memory for any size: the output is cut into tiles
         whose ensembles read at most about ``tile`` x ``tile`` LR pixels; each tile's codes are
         encoded from its LR crop plus the encoder's :attr:`halo` (so they equal the untiled
-        codes) for up to ``ENCODE_PIXELS`` LR pixels' worth of images, then decoded ``chunk`` output
-        pixels per compiled step (:func:`sr_lib.rendering.run_chunks`). Neither tiles nor chunks change
+        codes) for up to ``ENCODE_PIXELS`` LR pixels' worth of images, then decoded about ``chunk``
+        output pixels per compiled step (whole blocks of 4,096, at least two) (:func:`sr_lib.rendering.run_chunks`). Neither tiles nor chunks change
         the result beyond float32 rounding.
         """
         lr = np.asarray(lr, np.float32)
         batch, lr_h, lr_w = lr.shape[:3]
         height, width = check_pixels(size, batch)
         chunk_size(1, 1, chunk)  # validates chunk
-        if isinstance(tile, bool) or not isinstance(tile, int) or tile < 1:
+        if isinstance(tile, bool) or not isinstance(tile, (int, np.integer)) or tile < 1:
             raise ValueError(f"tile must be a positive int, got {tile!r}")
+        tile = int(tile)
         rows, cols = tile_bands(lr_h, height, tile), tile_bands(lr_w, width, tile)
         tile_pixels = max(r[1] - r[0] for r in rows) * max(c[1] - c[0] for c in cols)
         crop = min(lr_h, max(r[3] - r[2] for r in rows) + 2 * self.halo) * min(
