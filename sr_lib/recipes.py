@@ -114,7 +114,8 @@ def get_strategy(name="default"):
     import tensorflow as tf
 
     if name != "multiworker":
-        return tf.distribute.MirroredStrategy() if name == "mirrored" else tf.distribute.get_strategy()
+        return (tf.distribute.MirroredStrategy() if name == "mirrored"
+                else tf.distribute.get_strategy())
     from sr_lib.training import MultiWorkerStrategy
 
     try:

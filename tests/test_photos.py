@@ -28,7 +28,8 @@ def pictures(tmp_path_factory):
 def test_group_names_pictures_not_files(tmp_path):
     plasma = tmp_path / "usr/share/wallpapers/Kite/contents/images_dark/5120x2880.jpg"
     assert _group(plasma) == "Kite"
-    assert _group(tmp_path / "gnome/wood-d.webp") == _group(tmp_path / "gnome/wood-l.webp") == "wood"
+    assert _group(tmp_path / "gnome/wood-d.webp") == _group(tmp_path / "gnome/wood-l.webp") \
+        == "wood"
     with pytest.raises(ValueError, match="no pictures"):
         image_files(tmp_path)
 
@@ -154,8 +155,9 @@ def test_interrupted_colour_training_resumes(pictures, tmp_path, monkeypatch):
     assert (tmp_path / "run" / "history.csv").read_text().splitlines()[:2] == first
 
 
-@pytest.mark.parametrize("scale, message", [(1.001, "not a fraction"), (1, "> 1"), (3.14159, "not a fraction"),
-                                            (float("inf"), "> 1"), ("2", "> 1"), (True, "> 1")])
+@pytest.mark.parametrize("scale, message", [(1.001, "not a fraction"), (1, "> 1"),
+                                            (3.14159, "not a fraction"), (float("inf"), "> 1"),
+                                            ("2", "> 1"), (True, "> 1")])
 def test_bad_scales_are_one_line_errors(pictures, scale, message):
     with pytest.raises(ValueError, match=message):
         metrics.evaluate_photos(["bicubic"], image_files(pictures), [scale])

@@ -149,8 +149,9 @@ class LocalCPPN(keras.Model):
         whose ensembles read at most about ``tile`` x ``tile`` LR pixels; each tile's codes are
         encoded from its LR crop plus the encoder's :attr:`halo` (so they equal the untiled
         codes) for up to ``ENCODE_PIXELS`` LR pixels' worth of images, then decoded about ``chunk``
-        output pixels per compiled step (whole blocks of 4,096, at least two) (:func:`sr_lib.rendering.run_chunks`). Neither tiles nor chunks change
-        the result beyond float32 rounding.
+        output pixels per compiled step (whole blocks of 4,096, at least two;
+        :func:`sr_lib.rendering.run_chunks`). Tiled equals untiled and chunked equals unchunked
+        exactly.
         """
         lr = np.asarray(lr, np.float32)
         batch, lr_h, lr_w = lr.shape[:3]
@@ -183,7 +184,7 @@ class LocalCPPN(keras.Model):
                     codes = encode(images[:, a:r1 + halo, b:c1 + halo])
                     codes = codes[:, r0 - a:r1 - a, c0 - b:c1 - b]
                     skip = images[:, r0:r1, c0:c1]
-                    pad = [[0, span - int(np.prod(codes.shape[:3])) ], [0, 0]]
+                    pad = [[0, span - int(np.prod(codes.shape[:3]))], [0, 0]]
                     codes = tf.pad(tf.reshape(codes, (-1, self.hidden)), pad)
                     skip = tf.pad(tf.reshape(skip, (-1, self.channels)), pad)
                     where = tf.constant([height, width, lr_h, lr_w, y0, x0, y1 - y0, x1 - x0,
