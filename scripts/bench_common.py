@@ -89,11 +89,9 @@ def machine():
     import keras
     import tensorflow as tf
 
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover
-        cores = os.cpu_count()
-    return {"usable_cores": cores, "processor": platform.processor() or platform.machine(),
+    from sr_lib.rendering import usable_cores
+
+    return {"usable_cores": usable_cores(), "processor": platform.processor() or platform.machine(),
             "python": platform.python_version(), "tensorflow": tf.__version__,
             "keras": keras.__version__}
 

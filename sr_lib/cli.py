@@ -235,37 +235,29 @@ def cmd_train(args):
         from sr_lib.photos import image_files
 
         x_train, x_val = Path(args.data) / "train", Path(args.data) / "val"
-        test_files = image_files(Path(args.data) / "test")
-        quiet_tensorflow(first=(lambda: recipes.get_strategy("multiworker"))
-                         if args.strategy == "multiworker" else None)
-        model, history, wall = recipes.train(
-            "photo", out, x_train=x_train, x_val=x_val, epochs=args.epochs,
-            batch_size=args.batch_size, lr_sizes=args.lr_size, seed=args.seed,
-            strategy=args.strategy, verbose=1)
-        print(f"photo: {len(history['epoch'])} epochs, {wall:.0f} s; best at {own}/model.keras")
-        rows = metrics.evaluate_photos({"photo": model, "bicubic": "bicubic"}, test_files,
-                                       max_side=1280)
-        print(metrics.format_table(rows))
-        metrics.save_table(rows, own, stem="photos")
-        return
-    (x_train, _), (x_test, _) = load_mnist(args.data, hr_size=args.hr_size)
-    if len(x_test) == 0:
-        raise ValueError(f"{args.data}: the test split is empty, so the run could not be "
-                         "evaluated; give more images")
-    if args.limit:
-        x_train = x_train[:args.limit]
+        x_test = image_files(Path(args.data) / "test")
+    else:
+        (x_train, _), (x_test, _) = load_mnist(args.data, hr_size=args.hr_size)
+        if len(x_test) == 0:
+            raise ValueError(f"{args.data}: the test split is empty, so the run could not be "
+                             "evaluated; give more images")
+        x_train, x_val = x_train[:args.limit] if args.limit else x_train, None
     # a multi-worker strategy must exist before TensorFlow starts (quiet_tensorflow starts it)
     quiet_tensorflow(first=(lambda: recipes.get_strategy("multiworker"))
                      if args.strategy == "multiworker" else None)
     model, history, wall = recipes.train(
-        args.model, out, x_train=x_train, epochs=args.epochs, batch_size=args.batch_size,
-        lr_sizes=args.lr_size, seed=args.seed, strategy=args.strategy, verbose=1, **variant)
+        args.model, out, x_train=x_train, x_val=x_val, epochs=args.epochs,
+        batch_size=args.batch_size, lr_sizes=args.lr_size, seed=args.seed,
+        strategy=args.strategy, verbose=1, **variant)
     print(f"{args.model}: {len(history['epoch'])} epochs, {wall:.0f} s; best at {own}/model.keras")
-    low, high = recipes.read_spec(own)["lr_sizes"]
-    rows = metrics.evaluate({args.model: model, "bicubic": "bicubic"}, x_test,
-                            sorted({low, high}))
+    methods = {args.model: model, "bicubic": "bicubic"}
+    if args.model == "photo":
+        rows = metrics.evaluate_photos(methods, x_test, max_side=1280)
+    else:
+        low, high = recipes.read_spec(own)["lr_sizes"]
+        rows = metrics.evaluate(methods, x_test, sorted({low, high}))
     print(metrics.format_table(rows))
-    metrics.save_table(rows, own)
+    metrics.save_table(rows, own, stem="photos" if args.model == "photo" else "evaluation")
 
 
 def cmd_upscale(args):

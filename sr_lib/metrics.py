@@ -135,6 +135,23 @@ def photo_pairs(path, scale, max_side=None):
     return hr, degrade(hr, lr_size).numpy()
 
 
+def _psnr64(a, b):
+    """PSNR in dB of arrays in [0, 1] in float64, capped at :data:`MAX_PSNR`."""
+    import numpy as np
+
+    mse = float(np.mean((np.asarray(a, np.float64) - b) ** 2))
+    return min(MAX_PSNR, -10 * math.log10(max(mse, 1e-20)))
+
+
+def psnr_y(sr, hr, shave=0):
+    """PSNR in dB of the BT.601 luma (:func:`sr_lib.photos.luma`) of RGB images in [0, 1] (one
+    ``(H, W, 3)`` or a batch), a border of ``shave`` pixels left out: the SR literature's metric."""
+    from sr_lib.photos import luma
+
+    inner = (Ellipsis, slice(shave, -shave or None), slice(shave, -shave or None), slice(None))
+    return _psnr64(luma(sr[inner]), luma(hr[inner]))
+
+
 def evaluate_photos(upscalers, files, scales=(2, 3, 4, 2.5), *, max_side=None):
     """The photo protocol: each upscaler on every picture of ``files``, degraded by each of
     ``scales`` (see :func:`photo_pairs`) and upscaled back to its size. Rows of ``method, scale,
@@ -170,14 +187,12 @@ def evaluate_photos(upscalers, files, scales=(2, 3, 4, 2.5), *, max_side=None):
                 start = time.perf_counter()
                 sr = up(lr, hr.shape[1:3])
                 seconds = time.perf_counter() - start
-                sr = sr[:, shave:-shave, shave:-shave]
-                y_sr, y_hr = luma(sr)[..., None], luma(hr_crop)[..., None]
-                mse_y = float(np.mean((y_sr - y_hr) ** 2))
-                mse_rgb = float(np.mean((sr.astype(np.float64) - hr_crop) ** 2))
+                crop = sr[:, shave:-shave, shave:-shave]
+                y_sr, y_hr = luma(crop)[..., None], luma(hr_crop)[..., None]
                 scores.setdefault((name, scale), []).append((
-                    min(MAX_PSNR, -10 * math.log10(max(mse_y, 1e-20))),
+                    psnr_y(sr, hr, shave),
                     float(ssim(y_sr.astype(np.float32), y_hr.astype(np.float32))[0]),
-                    min(MAX_PSNR, -10 * math.log10(max(mse_rgb, 1e-20))), seconds))
+                    _psnr64(crop, hr_crop), seconds))
     return [{"method": name, "scale": scale, "n": len(values),
              **dict(zip(("psnr_y", "ssim_y", "psnr_rgb", "seconds"),
                         np.mean(values, axis=0).tolist()))}

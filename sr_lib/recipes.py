@@ -285,15 +285,18 @@ def _photo_data(train_dir, val_dir, patch, seed, val_patches=512):
         raise ValueError("photo training needs a folder of validation pictures (x_val)")
     files = {name: image_files(folder) for name, folder in (("data", train_dir),
                                                              ("validation", val_dir))}
-    for name, found in files.items():  # a bounded look: the endless stream would wait forever
-        pictures = 8 * len(found)
-        if next(patches(found, patch, seed=seed, pictures=pictures).as_numpy_iterator(), None) \
-                is None:
+
+    def look(name, n, seed):  # bounded draws: the endless stream of a flat set would hang
+        found = files[name]
+        return list(patches(found, patch, seed=seed, pictures=8 * len(found)).take(n)
+                    .as_numpy_iterator())
+
+    x_val = look("validation", val_patches, seed + 1)
+    for name, found in (("data", look("data", 1, seed)), ("validation", x_val)):
+        if not found:
             raise ValueError(f"{name} pictures: no crop of {patch}x{patch} with detail in "
-                             f"{pictures} tries; the pictures are flat or too small")
-    x_val = np.stack(list(patches(files["validation"], patch, seed=seed + 1,
-                                  pictures=8 * len(files["validation"])).take(val_patches)
-                          .as_numpy_iterator()))
+                             f"{8 * len(files[name])} tries; the pictures are flat or too small")
+    x_val = np.stack(x_val)
     record = {name: [f"{f.name}:{f.stat().st_size}" for f in found]
               for name, found in files.items()}
     return patches(files["data"], patch, seed=seed), x_val, record
