@@ -5,6 +5,7 @@ evaluation protocol measures (:func:`luma`)."""
 from __future__ import annotations
 
 import hashlib
+import re
 import shutil
 import subprocess
 import tempfile
@@ -15,27 +16,47 @@ import numpy as np
 from sr_lib.files import replacing
 
 PACKAGES = ("plasma-workspace-wallpapers", "ukui-wallpapers", "gnome-backgrounds",
-            "lomiri-wallpapers")
+            "lomiri-wallpapers", "lomiri-wallpapers-16.04", "lomiri-wallpapers-20.04",
+            "mate-backgrounds")
 SUFFIXES = {".jpg", ".jpeg", ".png", ".webp"}
 MIN_SIDE = 1000  # smaller pictures are thumbnails or screenshots
 MIN_DETAIL = 0.005  # mean absolute neighbour difference below which a patch counts as flat
-HOLD_OUT = 6  # by a hash of its name, one picture in six is for testing, one in six validation
+HOLD_OUT = 12  # by a hash of its name, two pictures in twelve are for testing, one validation
+# The pictures of PACKAGES that are photographs of real scenes (labelled by looking at each one);
+# the rest are renders, illustrations and patterns. `fetch` copies the held-out photographs into
+# DIR/test_photographs as well: the set the photo model's targets are measured on.
+PHOTOGRAPHS = frozenset("""
+    Aqua Blinds Bridge_by_Sander_Klootwijk BytheWater ColdRipple ColorfulCups DarkestHour
+    Dragonfly_by_Bolly Dune EveningGlow FallenLeaf FreshFlower Garden GreenMeadow Grey Kite
+    Kleiber_by_Lukas_Baubkus LadyBird OneStandsOut Path Picture_0B_by_freespace
+    Picture_1A_by_freespace RainDrops Storm TwoWings Volna Wine_by_Jakkub_Mede Wood YellowFlower
+    aitzgorri_by_Aitzol_Berasategi free_by_Peter_Nerlich friends_by_Aitzol_Berasategi
+    greentock_by_Peter_Nerlich life_by_Aitzol_Berasategi picosdeeuropa_by_Aitzol_Berasategi
+    seeding_by_Clements_Engelhardt summer_1am sunset_by_Aitzol_Berasategi""".split())
 
 
 def _group(path):
     """One name per picture: a Plasma wallpaper's folder (its sizes and dark variant are one
-    picture), else the file name without a -l/-d (light/dark) suffix."""
+    picture), else the file name without a -l/-d (light/dark) or _WIDTHxHEIGHT suffix."""
     parts = path.parts
     if "wallpapers" in parts and "contents" in parts:
         return parts[parts.index("contents") - 1]
-    stem = path.stem
+    stem = re.sub(r"_\d+x\d+$", "", path.stem)
     return stem[:-2] if stem.endswith(("-l", "-d")) else stem
+
+
+def split_of(name):
+    """``"test"``, ``"val"`` or ``"train"`` for a picture's name, by a SHA-1 of it (stable as
+    packages come and go)."""
+    return {0: "test", 6: "test", 1: "val"}.get(
+        int(hashlib.sha1(name.encode()).hexdigest(), 16) % HOLD_OUT, "train")
 
 
 def fetch(folder, packages=PACKAGES, log=print):
     """Download ``packages`` with ``apt-get download`` (no root, nothing installed), unpack them
     with ``dpkg-deb -x`` and copy the largest version of each picture whose shorter side is at
-    least ``MIN_SIDE`` into ``folder/train``, ``folder/val`` or ``folder/test``. Returns
+    least ``MIN_SIDE`` into ``folder/train``, ``folder/val`` or ``folder/test`` (:func:`split_of`),
+    the held-out :data:`PHOTOGRAPHS` also into ``folder/test_photographs``. Returns
     ``{split: [files]}``."""
     for tool in ("apt-get", "dpkg-deb"):
         if shutil.which(tool) is None:
@@ -57,14 +78,19 @@ def fetch(folder, packages=PACKAGES, log=print):
             key = _group(path)
             if min(width, height) >= MIN_SIDE and width * height > best.get(key, (0,))[0]:
                 best[key] = (width * height, path)
-        split = {"train": [], "val": [], "test": []}
+        split = {"train": [], "val": [], "test": [], "test_photographs": []}
         for key, (_, path) in sorted(best.items()):
-            name = {0: "test", 1: "val"}.get(int(hashlib.sha1(key.encode()).hexdigest(), 16)
-                                             % HOLD_OUT, "train")
-            dst = folder / name / f"{key}{path.suffix.lower()}"
-            with replacing(dst) as part:  # an interrupted fetch leaves no truncated picture
-                shutil.copyfile(path, part)
-            split[name].append(dst)
+            names = [split_of(key)] + (["test_photographs"] if split_of(key) == "test"
+                                       and key in PHOTOGRAPHS else [])
+            for name in names:
+                dst = folder / name / f"{key}{path.suffix.lower()}"
+                with replacing(dst) as part:  # an interrupted fetch leaves no truncated picture
+                    shutil.copyfile(path, part)
+                split[name].append(dst)
+    for name, kept in split.items():  # a folder fetched by an older split keeps no stale picture
+        for stale in set((folder / name).glob("*")) - set(kept):
+            if stale.suffix.lower() in SUFFIXES:
+                stale.unlink()
     log(", ".join(f"{len(v)} {k}" for k, v in split.items()) + f" pictures in {folder}")
     return split
 

@@ -1,6 +1,7 @@
 """Photographs: the patch stream, the photo evaluation protocol, colour training and upscaling."""
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -8,7 +9,8 @@ from PIL import Image
 
 from sr_lib import metrics, recipes
 from sr_lib.cli import main
-from sr_lib.photos import _group, image_files, luma, patches
+from sr_lib import photos
+from sr_lib.photos import _group, image_files, luma, patches, split_of
 
 
 @pytest.fixture(scope="module")
@@ -30,6 +32,7 @@ def test_group_names_pictures_not_files(tmp_path):
     assert _group(plasma) == "Kite"
     assert _group(tmp_path / "gnome/wood-d.webp") == _group(tmp_path / "gnome/wood-l.webp") \
         == "wood"
+    assert _group(tmp_path / "mate/Elephants_3840x2160.jpg") == "Elephants"
     with pytest.raises(ValueError, match="no pictures"):
         image_files(tmp_path)
 
@@ -184,3 +187,45 @@ def test_upscaler_does_not_clip_the_callers_array():
     mine = np.full((1, 4, 4, 1), 2.0, np.float32)
     out = sr_lib.get_upscaler(lambda lr, size: mine)(np.zeros((1, 2, 2, 1), np.float32), 4)
     assert out.max() == 1.0 and mine.max() == 2.0
+
+
+def test_split_keeps_the_earlier_held_out_pictures():
+    # the test pictures of the first, smaller set stay held out as packages are added
+    for name in ("EveningGlow", "Path", "summer_1am", "grid", "Honeywave"):
+        assert split_of(name) == "test"
+    counts = {s: sum(split_of(f"p{i}") == s for i in range(6000)) for s in ("train", "val", "test")}
+    assert 900 < counts["test"] < 1100 and 400 < counts["val"] < 600
+
+
+def test_fetch_sorts_pictures_and_leaves_no_stale_ones(tmp_path, monkeypatch):
+    """fetch without the network: apt-get and dpkg-deb replaced by a fake that writes pictures."""
+    sizes = {"Aqua": (1000, 1000), "life_by_Aitzol_Berasategi": (1100, 1000),
+             "Fossa_by_Jasper_Roks": (1000, 1200), "Blinds": (1000, 1000), "Wood": (1000, 1000),
+             "Elephants_1920x1080": (1900, 1080), "Elephants_5640x3172": (2000, 1100),
+             "thumbnail": (999, 2000)}
+
+    def fake_run(command, cwd):
+        if command[0] == "apt-get":
+            (Path(cwd) / "a.deb").touch()
+            return
+        out = Path(command[-1]) / "usr/share/backgrounds"
+        out.mkdir(parents=True, exist_ok=True)
+        for name, (w, h) in sizes.items():
+            Image.new("RGB", (w, h), (20, 40, 60)).save(out / f"{name}.png")
+
+    monkeypatch.setattr(photos, "_run", fake_run)
+    folder = tmp_path / "photos"
+    (folder / "val").mkdir(parents=True)
+    (folder / "val/Aqua.png").write_bytes(b"an older split's copy")  # Aqua is a test picture
+    (folder / "val/notes.txt").write_text("kept")
+    split = photos.fetch(folder, log=lambda *_: None)
+    found = {s: sorted(p.stem for p in (folder / s).glob("*.png")) for s in split}
+    assert found == {s: sorted(p.stem for p in files) for s, files in split.items()}
+    held = sorted(found["train"] + found["val"] + found["test"])
+    assert held == sorted(["Aqua", "life_by_Aitzol_Berasategi", "Fossa_by_Jasper_Roks", "Blinds",
+                           "Wood", "Elephants"])  # one Elephants, no thumbnail
+    assert all(split_of(n) == s for s in ("train", "val", "test") for n in found[s])
+    assert found["test_photographs"] == sorted(n for n in found["test"] if n in photos.PHOTOGRAPHS)
+    assert "Aqua" in found["test_photographs"] and "Fossa_by_Jasper_Roks" in found["test"]
+    assert Image.open(next((folder / "train").glob("Elephants.png"))).size == (2000, 1100)
+    assert not (folder / "val/Aqua.png").exists() and (folder / "val/notes.txt").exists()
