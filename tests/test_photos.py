@@ -1,6 +1,7 @@
 """Photographs: the patch stream, the photo evaluation protocol, colour training and upscaling."""
 
 import json
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -229,3 +230,19 @@ def test_fetch_sorts_pictures_and_leaves_no_stale_ones(tmp_path, monkeypatch):
     assert "Aqua" in found["test_photographs"] and "Fossa_by_Jasper_Roks" in found["test"]
     assert Image.open(next((folder / "train").glob("Elephants.png"))).size == (2000, 1100)
     assert not (folder / "val/Aqua.png").exists() and (folder / "val/notes.txt").exists()
+
+
+def test_protocol_script_pools_disjoint_sets_exactly(pictures, tmp_path):
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
+    import photo_protocol
+
+    files = image_files(pictures)
+    one = {"rows": metrics.evaluate_photos(["bicubic", "nearest"], files[:1], (2, 3))}
+    two = {"rows": metrics.evaluate_photos(["bicubic", "nearest"], files[1:], (2, 3))}
+    every = metrics.evaluate_photos(["bicubic", "nearest"], files, (2, 3))
+    for got, want in zip(photo_protocol.pooled(one, two), every):
+        assert got["n"] == want["n"] == 3
+        for key in ("psnr_y", "ssim_y", "psnr_rgb"):
+            assert got[key] == pytest.approx(want[key], rel=1e-12)
+    gain = photo_protocol.gains(every)["nearest"]
+    assert set(gain) == {"2", "3"} and all(g < 0 for g in gain.values())  # nearest loses
