@@ -40,7 +40,7 @@ def _positive(text):
 def _scale(text):
     try:
         if math.isfinite(value := float(text)) and value > 0:
-            return value
+            return int(value) if value.is_integer() else value  # tables print x2, not x2.0
     except ValueError:
         pass
     raise argparse.ArgumentTypeError(f"must be a positive finite number, got {text!r}")

@@ -118,6 +118,7 @@ def test_evaluate_photos_command(pictures, tmp_path, capsys):
     assert "PSNR-Y" in capsys.readouterr().out
     rows = json.loads((tmp_path / "photos.json").read_text())
     assert rows[0]["method"] == "bicubic" and rows[0]["n"] == 3
+    assert rows[0]["scale"] == 2 and isinstance(rows[0]["scale"], int)  # the table prints 2, not 2.0
     assert main(["evaluate", "--photos", str(tmp_path), "--methods", "bicubic"]) == 2
 
 
