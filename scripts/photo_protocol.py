@@ -3,10 +3,10 @@ README show.
 
     python scripts/photo_protocol.py DIR [--methods bicubic lanczos3 photo] [--out FILE]
 
-Runs :func:`sr_lib.metrics.evaluate_photos` (full size, x2, x3, x4, x2.5) on the held-out
-photographs (``DIR/test_photographs``) and on the other held-out pictures (renders and
-illustrations), and writes both, plus their pooled means over all held-out pictures, to
-``readme_assets/05_protocol.json`` (atomically).
+Runs :func:`sr_lib.metrics.evaluate_photos` (full size, x2, x3, x4, x2.5) on each held-out
+picture (``DIR/test``) and writes every picture's rows and their means over the photographs
+(:data:`sr_lib.photos.PHOTOGRAPHS`), over the other pictures (renders, illustrations) and over all
+to ``readme_assets/05_protocol.json`` (atomically).
 """
 
 from __future__ import annotations
@@ -45,17 +45,6 @@ def gains(rows, base="bicubic"):
     return out
 
 
-def describe(files):
-    from PIL import Image
-
-    sizes = []
-    for f in files:
-        with Image.open(f) as image:
-            sizes.append(image.size)
-    return {"n": len(files), "names": [f.stem for f in files],
-            "sizes": f"{min(sizes)[0]}x{min(sizes)[1]} to {max(sizes)[0]}x{max(sizes)[1]}"}
-
-
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("dir", type=Path, help="what `sr-lib photos DIR` wrote")
@@ -63,25 +52,33 @@ def main(argv=None):
     parser.add_argument("--out", default="readme_assets/05_protocol.json")
     args = parser.parse_args(argv)
 
+    from PIL import Image
+
     from sr_lib.notebook import quiet_tensorflow
 
     quiet_tensorflow()
     held_out = image_files(args.dir / "test")
-    files = {"photographs": [f for f in held_out if f.stem in PHOTOGRAPHS],
-             "artworks": [f for f in held_out if f.stem not in PHOTOGRAPHS]}
-    sets = {}
-    for name, found in files.items():
-        if not found:
-            raise SystemExit(f"no held-out {name} in {args.dir / 'test'}")
+    pictures = {}
+    for i, path in enumerate(held_out, 1):  # one picture at a time: per-picture rows, pooled below
         start = time.perf_counter()
-        print(f"{name}: {len(found)} pictures ...", flush=True)
-        rows = metrics.evaluate_photos(args.methods, found, SCALES)
-        sets[name] = {**describe(found), "rows": rows, "gain_db": gains(rows)}
-        print(metrics.format_table(rows), f"\n({time.perf_counter() - start:.0f} s)", flush=True)
-    rows = pooled(*sets.values())
-    sets["all"] = {"n": len(held_out), "rows": rows, "gain_db": gains(rows)}
+        rows = metrics.evaluate_photos(args.methods, [path], SCALES)
+        with Image.open(path) as image:
+            size = "x".join(map(str, image.size))
+        pictures[path.stem] = {"photograph": path.stem in PHOTOGRAPHS, "size": size,
+                               "gain_db": gains(rows), "rows": rows}
+        print(f"[{i}/{len(held_out)}] {path.stem} ({size}, {time.perf_counter() - start:.0f} s): "
+              f"{gains(rows)}", flush=True)
+    sets = {}
+    for name, keep in (("photographs", True), ("artworks", False), ("all", None)):
+        names = [n for n, p in pictures.items() if keep is None or p["photograph"] == keep]
+        if not names:
+            raise SystemExit(f"no held-out {name} in {args.dir / 'test'}")
+        rows = pooled(*(pictures[n] for n in names))
+        sets[name] = {"n": len(names), "names": names, "rows": rows, "gain_db": gains(rows)}
+        print(f"\n{name}: {len(names)} pictures\n{metrics.format_table(rows)}")
     write_json(args.out, {"command": "python scripts/photo_protocol.py " + " ".join(
-        sys.argv[1:] if argv is None else argv), "scales": list(SCALES), "sets": sets})
+        sys.argv[1:] if argv is None else argv), "scales": list(SCALES), "sets": sets,
+        "pictures": pictures})
     print("gain over bicubic, PSNR-Y dB:", {k: v["gain_db"] for k, v in sets.items()})
     print(f"wrote {args.out}")
 

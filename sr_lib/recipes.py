@@ -33,7 +33,7 @@ RECIPES = {
     "cppn_gan": dict(lr_sizes=26, val_lr_size=26, epochs=20, batch_size=32, learning_rate=1e-3,
                      patience=3, residual=True, adv_weight=1e-3),
     # notebook 05: the local CPPN in colour, on random 48x48 patches of photographs (x2 to x4)
-    "photo": dict(lr_sizes=range(12, 25), val_lr_size=16, epochs=14, batch_size=32,
+    "photo": dict(lr_sizes=range(12, 25), val_lr_size=16, epochs=16, batch_size=32,
                   learning_rate=1e-3, patience=None, patch=48, steps_per_epoch=1000,
                   architecture=dict(features=64, blocks=4)),
 }
@@ -288,8 +288,8 @@ def _photo_data(train_dir, val_dir, patch, seed, val_patches=512):
 
     def look(name, n, seed):  # bounded draws: the endless stream of a flat set would hang
         found = files[name]
-        return list(patches(found, patch, seed=seed, pictures=8 * len(found)).take(n)
-                    .as_numpy_iterator())
+        return list(patches(found, patch, seed=seed, pictures=8 * len(found), per_image=64)
+                    .take(n).as_numpy_iterator())
 
     x_val = look("validation", val_patches, seed + 1)
     for name, found in (("data", look("data", 1, seed)), ("validation", x_val)):

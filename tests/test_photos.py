@@ -1,6 +1,7 @@
 """Photographs: the patch stream, the photo evaluation protocol, colour training and upscaling."""
 
 import json
+import shutil
 import sys
 from pathlib import Path
 
@@ -247,3 +248,23 @@ def test_protocol_script_pools_disjoint_sets_exactly(pictures, tmp_path):
             assert got[key] == pytest.approx(want[key], rel=1e-12)
     gain = photo_protocol.gains(every)["nearest"]
     assert set(gain) == {"2", "3"} and all(g < 0 for g in gain.values())  # nearest loses
+
+
+def test_protocol_script_writes_sets_and_pictures(pictures, tmp_path, monkeypatch):
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
+    import photo_protocol
+
+    shutil.copytree(pictures, tmp_path / "photos" / "test")
+    monkeypatch.setattr(photo_protocol, "PHOTOGRAPHS", {"p0"})
+    monkeypatch.setattr(photo_protocol, "SCALES", (2,))
+    out = tmp_path / "protocol.json"
+    photo_protocol.main([str(tmp_path / "photos"), "--methods", "bicubic", "nearest",
+                         "--out", str(out)])
+    found = json.loads(out.read_text())
+    sets = found["sets"]
+    assert (sets["photographs"]["names"], sets["artworks"]["names"]) == (["p0"], ["p1", "p2"])
+    assert sets["all"]["n"] == 3 and found["pictures"]["p0"]["photograph"]
+    assert found["pictures"]["p0"]["gain_db"] == sets["photographs"]["gain_db"]  # one picture
+    monkeypatch.setattr(photo_protocol, "PHOTOGRAPHS", set())
+    with pytest.raises(SystemExit, match="no held-out photographs"):
+        photo_protocol.main([str(tmp_path / "photos"), "--methods", "bicubic", "--out", str(out)])
