@@ -26,12 +26,16 @@ SCALES = (2, 3, 4, 2.5)
 def pooled(*sets):
     """Rows of several disjoint sets of pictures as rows over all of them: every value is a mean
     over pictures, so the pooled one is the mean weighted by each set's ``n``."""
+    keyed = [{(r["method"], r["scale"]): r for r in s["rows"]} for s in sets]
+    if any(k.keys() != keyed[0].keys() for k in keyed):
+        raise ValueError("the sets were measured with different methods or scales")
     rows = []
-    for parts in zip(*(s["rows"] for s in sets)):
+    for key, first in keyed[0].items():
+        parts = [k[key] for k in keyed]
         n = sum(r["n"] for r in parts)
-        rows.append({k: (parts[0][k] if k in ("method", "scale") else
+        rows.append({k: (first[k] if k in ("method", "scale") else
                          n if k == "n" else sum(r[k] * r["n"] for r in parts) / n)
-                     for k in parts[0]})
+                     for k in first})
     return rows
 
 
@@ -56,8 +60,13 @@ def main(argv=None):
 
     from sr_lib.notebook import quiet_tensorflow
 
-    quiet_tensorflow()
     held_out = image_files(args.dir / "test")
+    if "bicubic" not in args.methods:
+        raise SystemExit("--methods must include bicubic: gains are measured against it")
+    for name, keep in (("photographs", True), ("artworks", False)):  # before minutes of work
+        if not any((f.stem in PHOTOGRAPHS) == keep for f in held_out):
+            raise SystemExit(f"no held-out {name} in {args.dir / 'test'}")
+    quiet_tensorflow()
     pictures = {}
     for i, path in enumerate(held_out, 1):  # one picture at a time: per-picture rows, pooled below
         start = time.perf_counter()
@@ -71,8 +80,6 @@ def main(argv=None):
     sets = {}
     for name, keep in (("photographs", True), ("artworks", False), ("all", None)):
         names = [n for n, p in pictures.items() if keep is None or p["photograph"] == keep]
-        if not names:
-            raise SystemExit(f"no held-out {name} in {args.dir / 'test'}")
         rows = pooled(*(pictures[n] for n in names))
         sets[name] = {"n": len(names), "names": names, "rows": rows, "gain_db": gains(rows)}
         print(f"\n{name}: {len(names)} pictures\n{metrics.format_table(rows)}")

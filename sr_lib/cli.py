@@ -124,7 +124,8 @@ def build_parser():
     tr.set_defaults(func=cmd_train)
 
     ph = sub.add_parser("photos", help="fetch photographs from Debian's wallpaper packages "
-                                       "into DIR/train, DIR/val and DIR/test")
+                                       "into DIR/train, DIR/val and DIR/test (the held-out "
+                                       "photographs also into DIR/test_photographs)")
     ph.add_argument("dir", help="folder for the pictures")
     ph.set_defaults(func=cmd_photos)
 

@@ -5,6 +5,7 @@ evaluation protocol measures (:func:`luma`)."""
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import shutil
 import subprocess
@@ -13,17 +14,17 @@ from pathlib import Path
 
 import numpy as np
 
-from sr_lib.files import replacing
+from sr_lib.files import replacing, write_json
 
 PACKAGES = ("plasma-workspace-wallpapers", "ukui-wallpapers", "gnome-backgrounds",
             "lomiri-wallpapers", "lomiri-wallpapers-16.04", "lomiri-wallpapers-20.04",
             "mate-backgrounds")
 SUFFIXES = {".jpg", ".jpeg", ".png", ".webp"}
 MIN_SIDE = 1000  # smaller pictures are thumbnails or screenshots
-# A crop whose mean absolute neighbour difference is below MIN_DETAIL counts as flat. At 0.005
-# (half of all crops dropped) a run on this set was still below bicubic on the validation
-# pictures after 2,500 steps; at 0.015 (three quarters dropped) one was 0.8 dB (x2) and 1.1 dB
-# (x4) above it on the validation photographs after 900.
+# A crop whose mean absolute neighbour difference is below MIN_DETAIL counts as flat. Two 700-step
+# runs on this set, alike but for it (L1 on crops of the 11 validation pictures at x3): at 0.005
+# (about half of all crops dropped) the model was worse than bicubic on all 11; at 0.015 (about
+# three quarters dropped) it was better on the 3 most textured, slightly worse on the other 8.
 MIN_DETAIL = 0.015
 PER_IMAGE = 256  # crops cut per decoded picture: decoding, not cropping, is what costs
 HOLD_OUT = 12  # by a hash of its name, two pictures in twelve are for testing, one validation
@@ -42,12 +43,13 @@ PHOTOGRAPHS = frozenset("""
 
 def _group(path):
     """One name per picture: a Plasma wallpaper's folder (its sizes and dark variant are one
-    picture), else the file name without a -l/-d (light/dark) or _WIDTHxHEIGHT suffix."""
+    picture), else the file name without a _WIDTHxHEIGHT size or a colour-variant suffix
+    (GNOME's -l/-d, MATE's -Light/-Dark and Ubuntu-Mate-{Cold,Dark,Warm,Radioactive}-no-logo)."""
     parts = path.parts
     if "wallpapers" in parts and "contents" in parts:
         return parts[parts.index("contents") - 1]
     stem = re.sub(r"_\d+x\d+$", "", path.stem)
-    return stem[:-2] if stem.endswith(("-l", "-d")) else stem
+    return re.sub(r"-(l|d|Light|Dark|Cold|Warm|Radioactive)(?=$|-no-logo$)", "", stem)
 
 
 def split_of(name):
@@ -61,30 +63,47 @@ def fetch(folder, packages=PACKAGES, log=print):
     """Download ``packages`` with ``apt-get download`` (no root, nothing installed), unpack them
     with ``dpkg-deb -x`` and copy the largest version of each picture whose shorter side is at
     least ``MIN_SIDE`` into ``folder/train``, ``folder/val`` or ``folder/test`` (:func:`split_of`),
-    the held-out :data:`PHOTOGRAPHS` also into ``folder/test_photographs``. Returns
-    ``{split: [files]}``."""
+    the held-out :data:`PHOTOGRAPHS` also into ``folder/test_photographs``. A name that an earlier
+    package already holds gets the package's name appended; a picture that is byte for byte
+    another one counts once. ``folder/fetched.json`` lists what was copied; pictures an earlier
+    fetch copied and this one did not, and copies of this fetch's pictures in a split they are
+    not in now, are removed (no other file is touched). Returns ``{split: [files]}``."""
     for tool in ("apt-get", "dpkg-deb"):
         if shutil.which(tool) is None:
             raise OSError(f"{tool} not found: fetching photographs needs a Debian-like system")
     from PIL import Image
 
     folder = Path(folder)
-    best = {}
+    best = {}  # name -> (pixels, path, package)
     with tempfile.TemporaryDirectory() as tmp:
         log(f"downloading {', '.join(packages)} ...")
         _run(["apt-get", "download", *packages], tmp)
-        for deb in sorted(Path(tmp).glob("*.deb")):
-            _run(["dpkg-deb", "-x", str(deb), str(Path(tmp) / "x")], tmp)
-        for path in sorted((Path(tmp) / "x").rglob("*")):
-            if path.suffix.lower() not in SUFFIXES or "screenshot" in path.name:
-                continue
-            with Image.open(path) as image:
-                width, height = image.size
-            key = _group(path)
-            if min(width, height) >= MIN_SIDE and width * height > best.get(key, (0,))[0]:
-                best[key] = (width * height, path)
+        for package in packages:  # in order: a clash of names is the later package's to resolve
+            unpacked = Path(tmp) / "x" / package
+            unpacked.mkdir(parents=True)
+            for deb in sorted(Path(tmp).glob(f"{package}_*.deb")):
+                _run(["dpkg-deb", "-x", str(deb), str(unpacked)], tmp)
+            for path in sorted(unpacked.rglob("*")):
+                if path.suffix.lower() not in SUFFIXES or "screenshot" in path.name:
+                    continue
+                with Image.open(path) as image:
+                    width, height = image.size
+                key = _group(path)
+                if best.get(key, (0, None, package))[2] != package:
+                    key = f"{key}-{package}"
+                if min(width, height) >= MIN_SIDE and width * height > best.get(key, (0,))[0]:
+                    best[key] = (width * height, path, package)
+        seen = set()
+        for key in sorted(best):  # lomiri-default-background is warty-final-ubuntu, for one
+            digest = hashlib.sha1(best[key][1].read_bytes()).digest()
+            if digest in seen:
+                del best[key]
+            seen.add(digest)
+        missing = sorted(PHOTOGRAPHS - set(best)) if packages == PACKAGES else []
+        if missing:
+            log(f"note: labelled photographs not found: {', '.join(missing)}")
         split = {"train": [], "val": [], "test": [], "test_photographs": []}
-        for key, (_, path) in sorted(best.items()):
+        for key, (_, path, _) in sorted(best.items()):
             names = [split_of(key)] + (["test_photographs"] if split_of(key) == "test"
                                        and key in PHOTOGRAPHS else [])
             for name in names:
@@ -92,10 +111,15 @@ def fetch(folder, packages=PACKAGES, log=print):
                 with replacing(dst) as part:  # an interrupted fetch leaves no truncated picture
                     shutil.copyfile(path, part)
                 split[name].append(dst)
-    for name, kept in split.items():  # a folder fetched by an older split keeps no stale picture
-        for stale in set((folder / name).glob("*")) - set(kept):
-            if stale.suffix.lower() in SUFFIXES:
-                stale.unlink()
+    manifest = folder / "fetched.json"
+    copied = sorted(str(f.relative_to(folder)) for files in split.values() for f in files)
+    stale = set(json.loads(manifest.read_text())["files"]) if manifest.exists() else set()
+    for name in split:  # and, in any folder, one of these pictures in a split it is not in now
+        stale |= {str(f.relative_to(folder)) for f in (folder / name).glob("*")
+                  if f.stem in best and f.suffix.lower() in SUFFIXES}
+    for path in stale - set(copied):
+        (folder / path).unlink(missing_ok=True)
+    write_json(manifest, {"packages": list(packages), "files": copied})
     log(", ".join(f"{len(v)} {k}" for k, v in split.items()) + f" pictures in {folder}")
     return split
 
@@ -125,8 +149,8 @@ def patches(files, patch=48, *, per_image=PER_IMAGE, min_scale=0.5, min_detail=M
     [``min_scale``, 1] (more content per patch, as if shot from further away) and cuts
     ``per_image`` random crops, randomly flipped and transposed, shuffled across pictures. Crops
     whose mean absolute difference between neighbouring pixels is below ``min_detail`` (flat sky,
-    plain backgrounds, bokeh: three quarters of all crops of these wallpapers) are dropped: a
-    stream of them teaches interpolation, not detail."""
+    plain backgrounds, bokeh: at the default, about three quarters of all crops of these
+    wallpapers) are dropped: a stream of them teaches interpolation, not detail."""
     import tensorflow as tf
 
     if not len(files):

@@ -286,7 +286,8 @@ def _photo_data(train_dir, val_dir, patch, seed, val_patches=512):
     files = {name: image_files(folder) for name, folder in (("data", train_dir),
                                                              ("validation", val_dir))}
 
-    def look(name, n, seed):  # bounded draws: the endless stream of a flat set would hang
+    def look(name, n, seed):  # bounded draws: the endless stream of a flat set would hang;
+        # 64 crops per picture (not 256): the fixed validation patches come from more pictures
         found = files[name]
         return list(patches(found, patch, seed=seed, pictures=8 * len(found), per_image=64)
                     .take(n).as_numpy_iterator())

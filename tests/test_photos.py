@@ -2,7 +2,6 @@
 
 import json
 import shutil
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -193,56 +192,83 @@ def test_upscaler_does_not_clip_the_callers_array():
 
 
 def test_split_keeps_the_earlier_held_out_pictures():
-    # the test pictures of the first, smaller set stay held out as packages are added
-    for name in ("EveningGlow", "Path", "summer_1am", "grid", "Honeywave"):
-        assert split_of(name) == "test"
+    # the test split is the first set's rule (SHA-1 % 6 == 0), so its test pictures stay held out
+    import hashlib
+
+    for i in range(3000):
+        name = f"picture-{i}"
+        assert (split_of(name) == "test") == (int(hashlib.sha1(name.encode()).hexdigest(), 16)
+                                               % 6 == 0)
     counts = {s: sum(split_of(f"p{i}") == s for i in range(6000)) for s in ("train", "val", "test")}
     assert 900 < counts["test"] < 1100 and 400 < counts["val"] < 600
+    assert all(split_of(n) == "test" for n in ("EveningGlow", "Path", "summer_1am"))
 
 
 def test_fetch_sorts_pictures_and_leaves_no_stale_ones(tmp_path, monkeypatch):
     """fetch without the network: apt-get and dpkg-deb replaced by a fake that writes pictures."""
-    sizes = {"Aqua": (1000, 1000), "life_by_Aitzol_Berasategi": (1100, 1000),
-             "Fossa_by_Jasper_Roks": (1000, 1200), "Blinds": (1000, 1000), "Wood": (1000, 1000),
-             "Elephants_1920x1080": (1900, 1080), "Elephants_5640x3172": (2000, 1100),
-             "thumbnail": (999, 2000)}
+    contents = {  # package -> picture -> (size, colour)
+        "pkg-a": {"Aqua": ((1000, 1000), 1), "Flow": ((1200, 1000), 2), "Copy": ((1000, 1000), 3),
+                  "thumbnail": ((999, 2000), 4)},
+        "pkg-b": {"life_by_Aitzol_Berasategi": ((1100, 1000), 5), "Flow": ((1000, 1000), 6),
+                  "Fossa_by_Jasper_Roks": ((1000, 1200), 7), "Same": ((1000, 1000), 3),
+                  "Elephants_1920x1080": ((1900, 1080), 8), "Elephants_5640x3172": ((2000, 1100), 8),
+                  "Ubuntu-Mate-Cold-no-logo": ((1000, 1000), 9),
+                  "Ubuntu-Mate-Warm-no-logo": ((1000, 1000), 10)}}
 
     def fake_run(command, cwd):
         if command[0] == "apt-get":
-            (Path(cwd) / "a.deb").touch()
+            for package in command[2:]:
+                (Path(cwd) / f"{package}_1.0_all.deb").touch()
             return
-        out = Path(command[-1]) / "usr/share/backgrounds"
+        package = Path(command[2]).name.split("_")[0]
+        out = Path(command[3]) / "usr/share/backgrounds"
         out.mkdir(parents=True, exist_ok=True)
-        for name, (w, h) in sizes.items():
-            Image.new("RGB", (w, h), (20, 40, 60)).save(out / f"{name}.png")
+        for name, (size, colour) in contents[package].items():
+            Image.new("RGB", size, (colour, 40, 60)).save(out / f"{name}.png")
 
     monkeypatch.setattr(photos, "_run", fake_run)
+    monkeypatch.setattr(photos.shutil, "which", lambda tool: f"/usr/bin/{tool}")
     folder = tmp_path / "photos"
     (folder / "val").mkdir(parents=True)
     (folder / "val/Aqua.png").write_bytes(b"an older split's copy")  # Aqua is a test picture
+    (folder / "val/mine.png").write_bytes(b"the user's own picture")
     (folder / "val/notes.txt").write_text("kept")
-    split = photos.fetch(folder, log=lambda *_: None)
+    split = photos.fetch(folder, packages=("pkg-a", "pkg-b"), log=lambda *_: None)
     found = {s: sorted(p.stem for p in (folder / s).glob("*.png")) for s in split}
-    assert found == {s: sorted(p.stem for p in files) for s, files in split.items()}
+    assert {s: [n for n in v if n != "mine"] for s, v in found.items()} == \
+        {s: sorted(p.stem for p in files) for s, files in split.items()}
     held = sorted(found["train"] + found["val"] + found["test"])
-    assert held == sorted(["Aqua", "life_by_Aitzol_Berasategi", "Fossa_by_Jasper_Roks", "Blinds",
-                           "Wood", "Elephants"])  # one Elephants, no thumbnail
-    assert all(split_of(n) == s for s in ("train", "val", "test") for n in found[s])
+    # one Elephants and one Ubuntu-Mate (sizes and colour variants), pkg-b's own Flow under its
+    # package's name, Same (a byte copy of Copy) once, no thumbnail
+    assert [n for n in held if n != "mine"] == sorted(
+        ["Aqua", "Flow", "Copy", "life_by_Aitzol_Berasategi", "Flow-pkg-b", "Fossa_by_Jasper_Roks",
+         "Elephants", "Ubuntu-Mate-no-logo"])
+    assert all(split_of(n) == s for s in ("train", "val", "test") for n in found[s] if n != "mine")
     assert found["test_photographs"] == sorted(n for n in found["test"] if n in photos.PHOTOGRAPHS)
     assert "Aqua" in found["test_photographs"] and "Fossa_by_Jasper_Roks" in found["test"]
-    assert Image.open(next((folder / "train").glob("Elephants.png"))).size == (2000, 1100)
-    assert not (folder / "val/Aqua.png").exists() and (folder / "val/notes.txt").exists()
+    elephants = next(folder.glob("*/Elephants.png"))
+    assert Image.open(elephants).size == (2000, 1100)
+    assert not (folder / "val/Aqua.png").exists()  # a fetched picture in another split: removed
+    assert (folder / "val/mine.png").exists() and (folder / "val/notes.txt").exists()
+    manifest = json.loads((folder / "fetched.json").read_text())
+    assert str(elephants.relative_to(folder)) in manifest["files"]
+    # a second fetch without pkg-b removes what only pkg-b brought, and nothing else
+    photos.fetch(folder, packages=("pkg-a",), log=lambda *_: None)
+    assert not elephants.exists() and next(folder.glob("*/Aqua.png")).exists()
+    assert (folder / "val/mine.png").exists()
 
 
-def test_protocol_script_pools_disjoint_sets_exactly(pictures, tmp_path):
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
+def test_protocol_script_pools_disjoint_sets_exactly(pictures, monkeypatch):
+    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parent.parent / "scripts"))
     import photo_protocol
 
     files = image_files(pictures)
     one = {"rows": metrics.evaluate_photos(["bicubic", "nearest"], files[:1], (2, 3))}
     two = {"rows": metrics.evaluate_photos(["bicubic", "nearest"], files[1:], (2, 3))}
     every = metrics.evaluate_photos(["bicubic", "nearest"], files, (2, 3))
-    for got, want in zip(photo_protocol.pooled(one, two), every):
+    got_rows = photo_protocol.pooled(one, two)
+    assert [(r["method"], r["scale"]) for r in got_rows] == [(r["method"], r["scale"]) for r in every]
+    for got, want in zip(got_rows, every):
         assert got["n"] == want["n"] == 3
         for key in ("psnr_y", "ssim_y", "psnr_rgb"):
             assert got[key] == pytest.approx(want[key], rel=1e-12)
@@ -251,7 +277,7 @@ def test_protocol_script_pools_disjoint_sets_exactly(pictures, tmp_path):
 
 
 def test_protocol_script_writes_sets_and_pictures(pictures, tmp_path, monkeypatch):
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
+    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parent.parent / "scripts"))
     import photo_protocol
 
     shutil.copytree(pictures, tmp_path / "photos" / "test")
@@ -268,3 +294,7 @@ def test_protocol_script_writes_sets_and_pictures(pictures, tmp_path, monkeypatc
     monkeypatch.setattr(photo_protocol, "PHOTOGRAPHS", set())
     with pytest.raises(SystemExit, match="no held-out photographs"):
         photo_protocol.main([str(tmp_path / "photos"), "--methods", "bicubic", "--out", str(out)])
+    with pytest.raises(SystemExit, match="must include bicubic"):
+        photo_protocol.main([str(tmp_path / "photos"), "--methods", "nearest", "--out", str(out)])
+    with pytest.raises(ValueError, match="different methods or scales"):
+        photo_protocol.pooled(sets["photographs"], {"rows": sets["artworks"]["rows"][:1]})
