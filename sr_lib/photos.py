@@ -23,8 +23,8 @@ SUFFIXES = {".jpg", ".jpeg", ".png", ".webp"}
 MIN_SIDE = 1000  # smaller pictures are thumbnails or screenshots
 # A crop whose mean absolute neighbour difference is below MIN_DETAIL counts as flat. Two 700-step
 # runs on this set, alike but for it (L1 on crops of the 11 validation pictures at x3): at 0.005
-# (about half of all crops dropped) the model was worse than bicubic on all 11; at 0.015 (about
-# three quarters dropped) it was better on the 3 most textured, slightly worse on the other 8.
+# (60% of the training crops dropped) the model was worse than bicubic on all 11; at 0.015 (82%
+# dropped) it was better on the 3 most textured, slightly worse on the other 8.
 MIN_DETAIL = 0.015
 PER_IMAGE = 256  # crops cut per decoded picture: decoding, not cropping, is what costs
 HOLD_OUT = 12  # by a hash of its name, two pictures in twelve are for testing, one validation
@@ -149,8 +149,8 @@ def patches(files, patch=48, *, per_image=PER_IMAGE, min_scale=0.5, min_detail=M
     [``min_scale``, 1] (more content per patch, as if shot from further away) and cuts
     ``per_image`` random crops, randomly flipped and transposed, shuffled across pictures. Crops
     whose mean absolute difference between neighbouring pixels is below ``min_detail`` (flat sky,
-    plain backgrounds, bokeh: at the default, about three quarters of all crops of these
-    wallpapers) are dropped: a stream of them teaches interpolation, not detail."""
+    plain backgrounds, bokeh: at the default, 82% of all crops of these wallpapers) are
+    dropped: a stream of them teaches interpolation, not detail."""
     import tensorflow as tf
 
     if not len(files):
