@@ -20,7 +20,7 @@ from sr_lib import metrics
 from sr_lib.files import write_json
 from sr_lib.photos import PHOTOGRAPHS, image_files
 
-SCALES = (2, 3, 4, 2.5)
+SCALES = metrics.PHOTO_SCALES  # (a name of its own: the tests shorten it)
 
 
 def pooled(*sets):
@@ -73,10 +73,11 @@ def main(argv=None):
         rows = metrics.evaluate_photos(args.methods, [path], SCALES)
         with Image.open(path) as image:
             size = "x".join(map(str, image.size))
+        gain = gains(rows)
         pictures[path.stem] = {"photograph": path.stem in PHOTOGRAPHS, "size": size,
-                               "gain_db": gains(rows), "rows": rows}
+                               "gain_db": gain, "rows": rows}
         print(f"[{i}/{len(held_out)}] {path.stem} ({size}, {time.perf_counter() - start:.0f} s): "
-              f"{gains(rows)}", flush=True)
+              f"{gain}", flush=True)
     sets = {}
     for name, keep in (("photographs", True), ("artworks", False), ("all", None)):
         names = [n for n, p in pictures.items() if keep is None or p["photograph"] == keep]

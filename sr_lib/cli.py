@@ -9,7 +9,7 @@ import math
 import sys
 from pathlib import Path
 
-from sr_lib import recipes  # light: imports TensorFlow only when a run starts
+from sr_lib import metrics, recipes  # light: import TensorFlow only when a run starts
 from sr_lib.notebook import quiet_tensorflow  # each command calls it once its arguments check out
 from sr_lib.pretrained import DESCRIPTIONS, is_bundled, model_path
 from sr_lib.upscalers import INTERPOLATIONS, get_upscaler  # light: no TensorFlow until used
@@ -80,7 +80,7 @@ def build_parser():
     ev.add_argument("--out", default="runs/evaluate", help="folder for evaluation.json/.csv")
     ev.add_argument("--photos", metavar="DIR", help="the photo protocol on the pictures in DIR "
                     "(Y-channel PSNR/SSIM with the border shaved, RGB PSNR) instead of digits")
-    ev.add_argument("--scales", nargs="+", type=_scale, default=[2, 3, 4, 2.5],
+    ev.add_argument("--scales", nargs="+", type=_scale, default=list(metrics.PHOTO_SCALES),
                     help="--photos: downscaling factors (> 1)")
     ev.add_argument("--max-side", type=_positive, help="--photos: shrink larger pictures first")
     _add_data_args(ev)
@@ -147,7 +147,6 @@ def build_parser():
 
 
 def cmd_evaluate(args):
-    from sr_lib import metrics
     from sr_lib.data import load_mnist
 
     if Path(args.out).is_file():
@@ -163,21 +162,20 @@ def cmd_evaluate(args):
         quiet_tensorflow()
         rows = metrics.evaluate_photos({n: get_upscaler(n) for n in args.methods}, files,
                                        args.scales, max_side=args.max_side)
-        print(metrics.format_table(rows))
-        json_path, csv_path = metrics.save_table(rows, args.out, stem="photos")
-        print(f"wrote {json_path} and {csv_path}")
-        return
-    _, (x_test, _) = load_mnist(args.data, hr_size=args.hr_size, splits=("test",))
-    if args.data and Path(args.data).is_dir():
-        print(f"note: {args.data}: evaluating its seeded test split, {len(x_test)} images",
-              file=sys.stderr)
-    if args.limit:
-        x_test = x_test[:args.limit]
-    quiet_tensorflow()
-    methods = {name: get_upscaler(name) for name in args.methods}
-    rows = metrics.evaluate(methods, x_test, args.lr_sizes, batch_size=args.batch_size)
+        stem = "photos"
+    else:
+        _, (x_test, _) = load_mnist(args.data, hr_size=args.hr_size, splits=("test",))
+        if args.data and Path(args.data).is_dir():
+            print(f"note: {args.data}: evaluating its seeded test split, {len(x_test)} images",
+                  file=sys.stderr)
+        if args.limit:
+            x_test = x_test[:args.limit]
+        quiet_tensorflow()
+        methods = {name: get_upscaler(name) for name in args.methods}
+        rows = metrics.evaluate(methods, x_test, args.lr_sizes, batch_size=args.batch_size)
+        stem = "evaluation"
     print(metrics.format_table(rows))
-    json_path, csv_path = metrics.save_table(rows, args.out)
+    json_path, csv_path = metrics.save_table(rows, args.out, stem=stem)
     print(f"wrote {json_path} and {csv_path}")
 
 
@@ -214,7 +212,6 @@ def cmd_cppn(args):
 
 
 def cmd_train(args):
-    from sr_lib import metrics
     from sr_lib.data import load_mnist
 
     variant = {}
@@ -222,7 +219,7 @@ def cmd_train(args):
         variant["residual"] = False
     if args.no_adv:
         variant["adv_weight"] = 0.0
-    if variant and args.model not in ("vae_gan", "cppn_gan"):
+    if variant and args.model not in recipes.GANS:
         raise ValueError("--latent-only and --no-adv choose GAN variants (vae_gan, cppn_gan)")
     out = args.out or recipes.default_run_dir(args.model, **variant)
     own = recipes.worker_dir(out, args.strategy)  # multiworker: checks TF_CONFIG before any work
@@ -264,7 +261,8 @@ def cmd_train(args):
 def cmd_upscale(args):
     import numpy as np
 
-    from sr_lib.plots import GREY_MODES, image_format, load_image, open_image, save_image
+    from sr_lib.plots import (GREY_MODES, image_format, load_image, open_image, save_image,
+                              to_grey)
 
     image_format(args.output)  # before any work
     if Path(args.output).resolve() == Path(args.input).resolve():
@@ -277,7 +275,7 @@ def cmd_upscale(args):
     quiet_tensorflow()
     upscale = get_upscaler(args.model)
     if colour and upscale.channels == 1:
-        lr = lr @ np.array([0.299, 0.587, 0.114], np.float32)  # ITU-R 601-2 luma, as PIL
+        lr = to_grey(lr)
         notes.append(f"{args.input} is colour; {args.model} takes grey images, so it was "
                      "converted to grey")
     elif not colour and upscale.channels == 3:

@@ -98,6 +98,9 @@ def evaluate(upscalers, hr_images, lr_sizes, *, batch_size=1000):
     return rows
 
 
+PHOTO_SCALES = (2, 3, 4, 2.5)  # the photo protocol: the integer scales and one between them
+
+
 def check_scale(scale):
     """``scale`` (> 1, a fraction p/q with q <= 100, e.g. 2.5) as a ``Fraction``, else a one-line
     ``ValueError``."""
@@ -115,17 +118,28 @@ def photo_pairs(path, scale, max_side=None):
     """One photograph as ``(hr, lr)`` float32 ``(1, H, W, 3)`` arrays for ``scale`` (``> 1``):
     ``hr`` cropped so that ``H / scale`` and ``W / scale`` are whole (``scale`` as a fraction),
     ``lr`` = :func:`sr_lib.data.degrade` of it; ``max_side`` first shrinks large pictures."""
-    import numpy as np
+    check_scale(scale)
+    return _pair(_load_photo(path, max_side), scale, path)
 
+
+def _load_photo(path, max_side):
+    """A picture as float (H, W, 3), shrunk so that its longer side is at most ``max_side``."""
     from sr_lib.plots import load_image
 
-    ratio = check_scale(scale)
     hr = load_image(path, colour=True)[0]
     if max_side is not None and max(hr.shape[:2]) > max_side:
         import tensorflow as tf
 
         size = [max(1, round(s * max_side / max(hr.shape[:2]))) for s in hr.shape[:2]]
         hr = tf.image.resize(hr, size, method="area", antialias=True).numpy()
+    return hr
+
+
+def _pair(hr, scale, path):
+    """:func:`photo_pairs` of a loaded picture ``hr`` (``path`` names it in errors)."""
+    import numpy as np
+
+    ratio = check_scale(scale)
     step = ratio.numerator
     height, width = hr.shape[0] - hr.shape[0] % step, hr.shape[1] - hr.shape[1] % step
     if min(height, width) <= 2 * math.ceil(scale) or min(height, width) < step:
@@ -152,15 +166,13 @@ def psnr_y(sr, hr, shave=0):
     return _psnr64(luma(sr[inner]), luma(hr[inner]))
 
 
-def evaluate_photos(upscalers, files, scales=(2, 3, 4, 2.5), *, max_side=None):
+def evaluate_photos(upscalers, files, scales=PHOTO_SCALES, *, max_side=None):
     """The photo protocol: each upscaler on every picture of ``files``, degraded by each of
     ``scales`` (see :func:`photo_pairs`) and upscaled back to its size. Rows of ``method, scale,
     n, psnr_y, ssim_y, psnr_rgb, seconds``: means over the pictures of the PSNR and SSIM of the
     BT.601 luma (:func:`sr_lib.photos.luma`) and the PSNR of RGB, all with a border of
     ``ceil(scale)`` pixels shaved (the SR literature's convention), and seconds per picture
     (compiling for each new picture size included)."""
-    import math
-
     import numpy as np
 
     from sr_lib.photos import luma
@@ -177,20 +189,22 @@ def evaluate_photos(upscalers, files, scales=(2, 3, 4, 2.5), *, max_side=None):
     for up in upscalers.values():
         if up.channels not in (None, 3):
             raise ValueError(f"{up.name} takes {up.channels}-channel images, not colour")
-    scores = {}
-    for scale in scales:
-        shave = math.ceil(scale)
-        for path in files:
-            hr, lr = photo_pairs(path, scale, max_side)
+    scores = {}  # (method, scale) -> per-picture values; keys in scale-then-method order
+    for path in files:
+        picture = _load_photo(path, max_side)  # decoded once for all scales
+        for scale in scales:
+            shave = math.ceil(scale)
+            hr, lr = _pair(picture, scale, path)
             hr_crop = hr[:, shave:-shave, shave:-shave]
+            y_hr = luma(hr_crop)[..., None]  # once per picture, not per upscaler
             for name, up in upscalers.items():
                 start = time.perf_counter()
                 sr = up(lr, hr.shape[1:3])
                 seconds = time.perf_counter() - start
                 crop = sr[:, shave:-shave, shave:-shave]
-                y_sr, y_hr = luma(crop)[..., None], luma(hr_crop)[..., None]
+                y_sr = luma(crop)[..., None]  # = psnr_y's luma: computed once for PSNR and SSIM
                 scores.setdefault((name, scale), []).append((
-                    psnr_y(sr, hr, shave),
+                    _psnr64(y_sr, y_hr),
                     float(ssim(y_sr.astype(np.float32), y_hr.astype(np.float32))[0]),
                     _psnr64(crop, hr_crop), seconds))
     return [{"method": name, "scale": scale, "n": len(values),

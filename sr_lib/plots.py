@@ -58,6 +58,11 @@ def open_image(path):
 GREY_MODES = ("1", "L", "LA", "I", "I;16", "I;16B", "I;16L", "F")
 
 
+def to_grey(rgb):
+    """Float RGB (..., 3) as grey (...): ITU-R 601-2 luma, the weights of PIL's ``convert("L")``."""
+    return rgb @ np.array([0.299, 0.587, 0.114], np.float32)
+
+
 def load_image(path, colour=False, image=None):
     """An image file (or its already opened PIL ``image``) as float32 in [0, 1], (H, W), or
     (H, W, 3) with ``colour``, and notes on what was converted: 8- and 16-bit grey are scaled by

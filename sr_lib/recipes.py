@@ -38,6 +38,7 @@ RECIPES = {
                   architecture=dict(features=64, blocks=4)),
 }
 MODELS = tuple(RECIPES)
+GANS = tuple(m for m, r in RECIPES.items() if "adv_weight" in r)  # SRGAN-trained, fixed LR size
 STRATEGIES = ("default", "mirrored", "multiworker")
 _MULTIWORKER = []  # this process's MultiWorkerMirroredStrategy, once made
 
@@ -225,7 +226,7 @@ def train(model_name, out_dir, *, x_train, x_val=None, val_size=None, epochs=Non
     sizes = recipe["lr_sizes"]
     if not (isinstance(sizes, range) and len(sizes)) and not isinstance(sizes, int):
         raise ValueError(f"lr_sizes must be an int or a non-empty range, got {sizes!r}")
-    if model_name in ("vae_gan", "cppn_gan"):  # the GANs' encoders take one fixed LR size
+    if model_name in GANS:  # the GANs' encoders take one fixed LR size
         if not isinstance(sizes, int):
             raise ValueError(f"{model_name} upscales one fixed LR size; give --lr-size N, not "
                              "a range")
@@ -259,8 +260,8 @@ def train(model_name, out_dir, *, x_train, x_val=None, val_size=None, epochs=Non
     out_dir = _check_run_dir(worker_dir(out_dir, strategy), spec)
     train_ds = pairs(x_train, sizes, batch_size=recipe["batch_size"], seed=seed)
     val_ds = pairs(x_val, recipe["val_lr_size"], batch_size=256, shuffle=False)
-    steps_per_epoch = recipe.get("steps_per_epoch") or -(-n_train // recipe["batch_size"])
-    build = _build_gan if model_name in ("vae_gan", "cppn_gan") else _build_local_cppn
+    steps_per_epoch = -(-n_train // recipe["batch_size"])  # photo: n_train is steps x batch
+    build = _build_gan if model_name in GANS else _build_local_cppn
     with seeded(seed):
         with distribution.scope():
             model, monitor = build(spec, recipe["epochs"] * steps_per_epoch,

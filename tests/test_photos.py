@@ -78,11 +78,28 @@ def test_photo_protocol_ranks_interpolations(pictures):
     assert "PSNR-Y" in metrics.format_table(rows)
 
 
-def test_colour_training_streams_patches_and_resumes(pictures, tmp_path, monkeypatch):
-    tiny = dict(RECIPES_PHOTO, patch=16, lr_sizes=range(5, 9), val_lr_size=6, epochs=2,
-                steps_per_epoch=3, batch_size=4, architecture=dict(features=8, blocks=1,
-                                                                     hidden=8, depth=2))
-    monkeypatch.setitem(recipes.RECIPES, "photo", tiny)
+@pytest.fixture
+def tiny_photo(monkeypatch):
+    """``use(steps)``: the photo recipe shrunk to a 2-epoch run of ``steps`` tiny batches."""
+    def use(steps):
+        monkeypatch.setitem(recipes.RECIPES, "photo", dict(
+            recipes.RECIPES["photo"], patch=16, lr_sizes=range(5, 9), val_lr_size=6, epochs=2,
+            steps_per_epoch=steps, batch_size=4,
+            architecture=dict(features=8, blocks=1, hidden=8, depth=2)))
+    return use
+
+
+@pytest.fixture
+def photo_protocol(monkeypatch):
+    """scripts/photo_protocol.py as a module."""
+    import importlib
+
+    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parent.parent / "scripts"))
+    return importlib.import_module("photo_protocol")
+
+
+def test_colour_training_streams_patches_and_resumes(pictures, tmp_path, tiny_photo):
+    tiny_photo(3)
     run = tmp_path / "run"
     model, history, _ = recipes.train("photo", run, x_train=pictures, x_val=pictures)
     assert model.channels == 3 and len(history["epoch"]) == 2
@@ -96,8 +113,6 @@ def test_colour_training_streams_patches_and_resumes(pictures, tmp_path, monkeyp
     with pytest.raises(ValueError, match="validation pictures"):
         recipes.train("photo", tmp_path / "other", x_train=pictures)
 
-
-RECIPES_PHOTO = dict(recipes.RECIPES["photo"])
 
 
 def test_upscale_keeps_colour_with_a_colour_upscaler(pictures, tmp_path, capsys):
@@ -135,26 +150,11 @@ def test_flat_crops_are_dropped(pictures, tmp_path):
     assert (unfiltered.std(axis=(1, 2)).max(axis=-1) < 1e-4).any()  # the flat picture is there
 
 
-def test_interrupted_colour_training_resumes(pictures, tmp_path, monkeypatch):
-    import keras
-
-    tiny = dict(RECIPES_PHOTO, patch=16, lr_sizes=range(5, 9), val_lr_size=6, epochs=2,
-                steps_per_epoch=2, batch_size=4, architecture=dict(features=8, blocks=1,
-                                                                     hidden=8, depth=2))
-    monkeypatch.setitem(recipes.RECIPES, "photo", tiny)
-
-    class Crash(keras.callbacks.Callback):
-        def on_epoch_begin(self, epoch, logs=None):
-            if epoch == 1:
-                raise RuntimeError("simulated kill")
-
-    original = recipes.callbacks
-    monkeypatch.setattr(recipes, "callbacks", lambda *a, **k: original(*a, **k) + [Crash()])
-    with pytest.raises(RuntimeError, match="simulated kill"):
-        recipes.train("photo", tmp_path / "run", x_train=pictures, x_val=pictures)
+def test_interrupted_colour_training_resumes(pictures, tmp_path, tiny_photo, crash_in_epoch):
+    tiny_photo(2)
+    crash_in_epoch(tmp_path / "run", 1, dict(x_train=pictures, x_val=pictures), model="photo")
     first = (tmp_path / "run" / "history.csv").read_text().splitlines()
     assert len(first) == 2  # header and epoch 1
-    monkeypatch.setattr(recipes, "callbacks", original)
     _, history, _ = recipes.train("photo", tmp_path / "run", x_train=pictures, x_val=pictures)
     assert history["epoch"] == [0, 1]
     assert (tmp_path / "run" / "history.csv").read_text().splitlines()[:2] == first
@@ -174,7 +174,7 @@ def test_pictures_too_small_for_the_scale_are_refused(tmp_path):
         metrics.evaluate_photos(["bicubic"], [tmp_path / "tiny.png"], [2])
 
 
-@pytest.mark.skipif(__import__("shutil").which("apt-get") is None, reason="needs apt-get")
+@pytest.mark.skipif(shutil.which("apt-get") is None, reason="needs apt-get")
 def test_fetch_failure_is_an_os_error(tmp_path):
     from sr_lib.photos import fetch
 
@@ -258,10 +258,7 @@ def test_fetch_sorts_pictures_and_leaves_no_stale_ones(tmp_path, monkeypatch):
     assert (folder / "val/mine.png").exists()
 
 
-def test_protocol_script_pools_disjoint_sets_exactly(pictures, monkeypatch):
-    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parent.parent / "scripts"))
-    import photo_protocol
-
+def test_protocol_script_pools_disjoint_sets_exactly(pictures, photo_protocol):
     files = image_files(pictures)
     one = {"rows": metrics.evaluate_photos(["bicubic", "nearest"], files[:1], (2, 3))}
     two = {"rows": metrics.evaluate_photos(["bicubic", "nearest"], files[1:], (2, 3))}
@@ -276,10 +273,8 @@ def test_protocol_script_pools_disjoint_sets_exactly(pictures, monkeypatch):
     assert set(gain) == {"2", "3"} and all(g < 0 for g in gain.values())  # nearest loses
 
 
-def test_protocol_script_writes_sets_and_pictures(pictures, tmp_path, monkeypatch):
-    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parent.parent / "scripts"))
-    import photo_protocol
-
+def test_protocol_script_writes_sets_and_pictures(pictures, tmp_path, monkeypatch,
+                                                  photo_protocol):
     shutil.copytree(pictures, tmp_path / "photos" / "test")
     monkeypatch.setattr(photo_protocol, "PHOTOGRAPHS", {"p0"})
     monkeypatch.setattr(photo_protocol, "SCALES", (2,))

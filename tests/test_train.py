@@ -95,12 +95,12 @@ def test_srgan_step_draws_fresh_sampling_noise(digits):
     assert np.asarray(state[0].value).tolist() == [7, 3]
 
 
-def test_gan_resume_restores_both_networks_and_optimizers(tmp_path, digits):
+def test_gan_resume_restores_both_networks_and_optimizers(tmp_path, digits, crash_in_epoch):
     """A crash mid-run, then the same call: epochs continue and the optimizers' step counters
     show their state came back (a fresh optimizer would count only the resumed steps)."""
     x, xt = digits
     kw = dict(x_train=x, x_val=xt, epochs=2, batch_size=32, verbose=0, latent_dim=8)
-    _crash_in_epoch(tmp_path, 1, kw, model="vae_gan")
+    crash_in_epoch(tmp_path, 1, kw, model="vae_gan")
     assert _epochs(tmp_path) == [0] and (tmp_path / "backup").exists()
     original = recipes.callbacks
     seen = {}
@@ -373,37 +373,22 @@ def test_cli_reports_divergence(tmp_path, capsys, monkeypatch, small_npz):
     assert "Traceback" not in err
 
 
-def _crash_in_epoch(tmp_path, epoch, kw, model="local_cppn"):
-    class Crash(keras.callbacks.Callback):
-        def on_epoch_begin(self, e, logs=None):
-            if e == epoch:
-                raise RuntimeError("simulated kill")
-
-    original = recipes.callbacks
-    recipes.callbacks = lambda *a, **k: original(*a, **k) + [Crash()]
-    try:
-        with pytest.raises(RuntimeError, match="simulated kill"):
-            recipes.train(model, tmp_path, **kw)
-    finally:
-        recipes.callbacks = original
-
-
-def test_checkpoint_truncated_by_a_kill_falls_back_to_the_previous_one(tmp_path, digits):
+def test_checkpoint_truncated_by_a_kill_falls_back_to_the_previous_one(tmp_path, digits, crash_in_epoch):
     """A kill during the checkpoint's save leaves it truncated: the run resumes from the
     checkpoint before it (two are kept) and still ends with every epoch once."""
     x, xt = digits
     kw = dict(x_train=x[:32], x_val=xt, epochs=3, batch_size=16, verbose=0, **TINY)
-    _crash_in_epoch(tmp_path, 2, kw)
+    crash_in_epoch(tmp_path, 2, kw)
     latest = tmp_path / "backup" / "latest.weights.h5"
     latest.write_bytes(latest.read_bytes()[:100])  # what a kill mid-save leaves behind
     model, history, _ = recipes.train("local_cppn", tmp_path, **kw)
     assert history["epoch"] == [0.0, 1.0, 2.0] and (tmp_path / "model.keras").exists()
 
 
-def test_both_checkpoints_damaged_is_one_clear_error(tmp_path, digits):
+def test_both_checkpoints_damaged_is_one_clear_error(tmp_path, digits, crash_in_epoch):
     x, xt = digits
     kw = dict(x_train=x[:32], x_val=xt, epochs=3, batch_size=16, verbose=0, **TINY)
-    _crash_in_epoch(tmp_path, 2, kw)
+    crash_in_epoch(tmp_path, 2, kw)
     for path in (tmp_path / "backup").glob("*.h5*"):
         path.write_bytes(b"garbage")
     with pytest.raises(ValueError, match="backup: the run's checkpoint is damaged.*delete the run folder"):
