@@ -26,14 +26,14 @@ SCALES = metrics.PHOTO_SCALES  # (a name of its own: the tests shorten it)
 def pooled(*sets):
     """Rows of several disjoint sets of pictures as rows over all of them: every value is a mean
     over pictures, so the pooled one is the mean weighted by each set's ``n``."""
-    keyed = [{(r["method"], r["scale"]): r for r in s["rows"]} for s in sets]
+    keyed = [{(r.get("degradation"), r["method"], r["scale"]): r for r in s["rows"]} for s in sets]
     if any(k.keys() != keyed[0].keys() for k in keyed):
         raise ValueError("the sets were measured with different methods or scales")
     rows = []
     for key, first in keyed[0].items():
         parts = [k[key] for k in keyed]
         n = sum(r["n"] for r in parts)
-        rows.append({k: (first[k] if k in ("method", "scale") else
+        rows.append({k: (first[k] if k in ("degradation", "method", "scale") else
                          n if k == "n" else sum(r[k] * r["n"] for r in parts) / n)
                      for k in first})
     return rows

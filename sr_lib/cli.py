@@ -10,9 +10,12 @@ import sys
 from pathlib import Path
 
 from sr_lib import metrics, recipes  # light: import TensorFlow only when a run starts
+from sr_lib.degradations import NAMED, named
 from sr_lib.notebook import quiet_tensorflow  # each command calls it once its arguments check out
 from sr_lib.pretrained import DESCRIPTIONS, is_bundled, model_path
 from sr_lib.upscalers import INTERPOLATIONS, get_upscaler  # light: no TensorFlow until used
+
+DIGIT_MAX_SIDE = 64  # grey pictures up to this size are digits (MNIST: 28x28), larger ones photos
 
 
 def _add_data_args(p):
@@ -83,6 +86,9 @@ def build_parser():
     ev.add_argument("--scales", nargs="+", type=_scale, default=list(metrics.PHOTO_SCALES),
                     help="--photos: downscaling factors (> 1)")
     ev.add_argument("--max-side", type=_positive, help="--photos: shrink larger pictures first")
+    ev.add_argument("--degradations", nargs="+", default=["bicubic"], metavar="NAME",
+                    help="--photos: how the small pictures are made, each reported apart: "
+                         f"{', '.join(NAMED)} or jpegQ (bicubic, then JPEG at quality Q)")
     _add_data_args(ev)
     ev.set_defaults(func=cmd_evaluate)
 
@@ -130,14 +136,16 @@ def build_parser():
     ph.set_defaults(func=cmd_photos)
 
     models = "; ".join(f"{k}: {v}" for k, v in DESCRIPTIONS.items())
-    up = sub.add_parser("upscale", help="upscale one grayscale image (default: the local CPPN)")
-    up.add_argument("input", help="input image (8/16-bit, float; colour is converted to grey, "
-                                  "transparency composited onto black)")
+    up = sub.add_parser("upscale", help="upscale one picture (default model: photo for colour "
+                                        "pictures and grey photographs, local_cppn for digits)")
+    up.add_argument("input", help="input picture (8/16-bit, float; transparency composited onto "
+                                  "black)")
     up.add_argument("output", help="output image (format from the extension; an existing file "
                                    "is replaced, atomically; the input never is)")
     up.add_argument("--model", help=f"a bundled model ({models}), an interpolation or a .keras "
-                    "file (what sr-lib train writes); default: photo for colour pictures, "
-                    "local_cppn for grey ones")
+                    "file (what sr-lib train writes); default: photo for colour pictures and for grey "
+                    f"ones larger than {DIGIT_MAX_SIDE} px on a side (grey photographs), "
+                    f"local_cppn for grey ones up to {DIGIT_MAX_SIDE} px (digits)")
     how = up.add_mutually_exclusive_group()
     how.add_argument("--scale", type=_scale, help="output size = scale x input size (default 4 "
                                                  "for local_cppn; fixed-size models: their own)")
@@ -159,9 +167,12 @@ def cmd_evaluate(args):
         files = image_files(args.photos)
         for scale in args.scales:
             metrics.check_scale(scale)
+        for name in args.degradations:
+            named(name)
         quiet_tensorflow()
         rows = metrics.evaluate_photos({n: get_upscaler(n) for n in args.methods}, files,
-                                       args.scales, max_side=args.max_side)
+                                       args.scales, max_side=args.max_side,
+                                       degradations=args.degradations)
         stem = "photos"
     else:
         _, (x_test, _) = load_mnist(args.data, hr_size=args.hr_size, splits=("test",))
@@ -223,7 +234,8 @@ def cmd_train(args):
         raise ValueError("--latent-only and --no-adv choose GAN variants (vae_gan, cppn_gan)")
     out = args.out or recipes.default_run_dir(args.model, **variant)
     own = recipes.worker_dir(out, args.strategy)  # multiworker: checks TF_CONFIG before any work
-    if args.model == "photo":  # DIR/train, DIR/val and DIR/test, as `sr-lib photos DIR` writes
+    photo = args.model in recipes.PHOTO_MODELS
+    if photo:  # DIR/train, DIR/val and DIR/test, as `sr-lib photos DIR` writes
         if not args.data:
             raise ValueError("photo trains on pictures: --data DIR (fetch them with "
                              "`sr-lib photos DIR`)")
@@ -249,13 +261,22 @@ def cmd_train(args):
         strategy=args.strategy, verbose=1, **variant)
     print(f"{args.model}: {len(history['epoch'])} epochs, {wall:.0f} s; best at {own}/model.keras")
     methods = {args.model: model, "bicubic": "bicubic"}
-    if args.model == "photo":
+    if photo:
         rows = metrics.evaluate_photos(methods, x_test, max_side=1280)
     else:
         low, high = recipes.read_spec(own)["lr_sizes"]
         rows = metrics.evaluate(methods, x_test, sorted({low, high}))
     print(metrics.format_table(rows))
-    metrics.save_table(rows, own, stem="photos" if args.model == "photo" else "evaluation")
+    metrics.save_table(rows, own, stem="photos" if photo else "evaluation")
+
+
+def default_model(colour, size):
+    """``sr-lib upscale``'s model when ``--model`` is not given: ``photo`` for colour pictures and
+    for grey ones larger than :data:`DIGIT_MAX_SIDE` on a side (grey photographs, upscaled as grey
+    RGB), ``local_cppn`` (the MNIST digit model) for small grey ones."""
+    if (colour or max(size) > DIGIT_MAX_SIDE) and is_bundled("photo"):
+        return "photo"
+    return "local_cppn"
 
 
 def cmd_upscale(args):
@@ -270,15 +291,15 @@ def cmd_upscale(args):
     picture = open_image(args.input)
     colour = picture.mode not in GREY_MODES
     lr, notes = load_image(args.input, colour=colour, image=picture)
-    if args.model is None:  # colour pictures to the photo model, grey ones to the digit model
-        args.model = "photo" if colour and is_bundled("photo") else "local_cppn"
+    if args.model is None:
+        args.model = default_model(colour, lr.shape[:2])
     quiet_tensorflow()
     upscale = get_upscaler(args.model)
     if colour and upscale.channels == 1:
         lr = to_grey(lr)
         notes.append(f"{args.input} is colour; {args.model} takes grey images, so it was "
                      "converted to grey")
-    elif not colour and upscale.channels == 3:
+    elif not colour and upscale.channels == 3:  # a grey photograph: the model sees grey RGB
         lr = np.repeat(lr[..., None], 3, axis=-1)
     for note in notes:
         print(f"note: {note}", file=sys.stderr)
@@ -287,6 +308,8 @@ def cmd_upscale(args):
     height, width = upscale.output_size(lr.shape[:2], args.size, scale)
     work = height * width + lr.shape[0] * lr.shape[1]  # output and input pixels
     sr = upscale(lr, (height, width), progress=work >= 10**6)
+    if not colour and sr.ndim == 3:
+        sr = sr.mean(axis=-1)  # grey in, grey out
     save_image(sr, args.output)
     print(f"wrote {args.output} ({sr.shape[0]}x{sr.shape[1]} from {lr.shape[0]}x{lr.shape[1]}, "
           f"model {args.model})")

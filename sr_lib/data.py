@@ -13,9 +13,9 @@ from pathlib import Path
 import numpy as np
 
 from sr_lib.coords import size_pair
+from sr_lib.paths import MNIST as REPO_MNIST
 
 MNIST_SHA256 = "06af5dfe73b70e3bc1c36439982b18a8d76803db9b544f6fdf838a37fbb01b64"
-REPO_MNIST = Path(__file__).resolve().parent.parent / "data" / "mnist.npz"
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp"}
 MAX_LR_SIZE = 4096
 MAX_IDX_BYTES = 2**31  # 2 GiB of pixels per IDX file
@@ -28,7 +28,7 @@ class DataError(ValueError):
 def load_mnist(path=None, *, hr_size=None, fit="resize", test_fraction=0.1, seed=0,
                splits=("train", "test")):
     """``((x_train, y_train), (x_test, y_test))`` as uint8, from ``path``, else ``$SR_LIB_MNIST``,
-    else the repo's sha256-checked ``data/mnist.npz``, else ``keras.datasets.mnist`` (online).
+    else the bundled, sha256-checked ``mnist.npz`` (package data), else ``keras.datasets.mnist`` (online).
 
     ``path``: an ``.npz`` in the keras MNIST layout, a directory of IDX files, or a folder of
     images, brought to ``hr_size`` (needed for mixed sizes) by ``fit="resize"`` or a centre
@@ -41,7 +41,7 @@ def load_mnist(path=None, *, hr_size=None, fit="resize", test_fraction=0.1, seed
             digest = hashlib.sha256(REPO_MNIST.read_bytes()).hexdigest()
             if digest != MNIST_SHA256:
                 raise DataError(f"{REPO_MNIST}: sha256 {digest} is not the expected "
-                                f"{MNIST_SHA256}; restore it with git checkout")
+                                f"{MNIST_SHA256}; reinstall sr_lib")
             return _load_npz(REPO_MNIST, splits)
         import keras
 
@@ -231,9 +231,11 @@ def _downsample(x, size):
     return tf.clip_by_value(lr, 0.0, 1.0)
 
 
-def pairs(hr, lr_size, *, batch_size=64, shuffle=True, seed=0):
+def pairs(hr, lr_size, *, batch_size=64, shuffle=True, seed=0, mix=None):
     """A ``tf.data.Dataset`` of batched (LR, HR) float32 pairs made with :func:`degrade` from
-    ``hr`` images (an array, or a ``tf.data.Dataset`` of float images, taken in its order).
+    ``hr`` images (an array, or a ``tf.data.Dataset`` of float images, taken in its order), or,
+    with a ``mix`` (see :data:`sr_lib.degradations.ROBUST`), with
+    :func:`sr_lib.degradations.random_degrade` (random kernels, blur, noise and JPEG).
 
     ``lr_size`` is an int or (H, W) for a fixed LR size, or a ``range`` (e.g. ``range(7, 27)``)
     to draw a random square LR size per batch, for arbitrary-scale models. Shuffling and size
@@ -260,15 +262,24 @@ def pairs(hr, lr_size, *, batch_size=64, shuffle=True, seed=0):
         if not sizes:
             raise ValueError("lr_size range is empty")
         choices = tf.constant(sizes, tf.int32)
-        draws = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True)
+        draws = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=shuffle)
         ds = tf.data.Dataset.zip(ds, draws)
 
         def make(batch, r):
             s = choices[tf.cast(r % len(sizes), tf.int32)]
-            return _downsample(batch, tf.stack([s, s])), batch
+            return lower(batch, tf.stack([s, s]), r), batch
     else:
         height, width = size_pair(lr_size, "lr_size", MAX_LR_SIZE)
+        draws = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=shuffle)
+        ds = tf.data.Dataset.zip(ds, draws)
 
-        def make(batch):
-            return degrade(batch, (height, width)), batch
+        def make(batch, r):
+            return lower(batch, (height, width), r), batch
+
+    def lower(batch, size, r):
+        if mix is None:
+            return _downsample(batch, size)
+        from sr_lib.degradations import random_degrade
+
+        return random_degrade(batch, size, tf.stack([r // 7919, r % 7919]), mix)
     return ds.map(make, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)

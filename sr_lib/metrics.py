@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import csv
+import itertools
 import math
 import time
 from pathlib import Path
 
 from sr_lib.coords import size_pair
 from sr_lib.data import degrade, to_float
+from sr_lib.degradations import named
 
 
 MAX_PSNR = 100.0  # dB: identical images (MSE 0) score this, not inf, so one cannot void a mean
@@ -114,12 +116,13 @@ def check_scale(scale):
     return ratio
 
 
-def photo_pairs(path, scale, max_side=None):
+def photo_pairs(path, scale, max_side=None, degradation="bicubic"):
     """One photograph as ``(hr, lr)`` float32 ``(1, H, W, 3)`` arrays for ``scale`` (``> 1``):
     ``hr`` cropped so that ``H / scale`` and ``W / scale`` are whole (``scale`` as a fraction),
-    ``lr`` = :func:`sr_lib.data.degrade` of it; ``max_side`` first shrinks large pictures."""
+    ``lr`` its ``degradation`` (:func:`sr_lib.degradations.named`; ``"bicubic"`` is
+    :func:`sr_lib.data.degrade`); ``max_side`` first shrinks large pictures."""
     check_scale(scale)
-    return _pair(_load_photo(path, max_side), scale, path)
+    return _pair(_load_photo(path, max_side), scale, path, named(degradation))
 
 
 def _load_photo(path, max_side):
@@ -135,8 +138,9 @@ def _load_photo(path, max_side):
     return hr
 
 
-def _pair(hr, scale, path):
-    """:func:`photo_pairs` of a loaded picture ``hr`` (``path`` names it in errors)."""
+def _pair(hr, scale, path, lower=degrade):
+    """:func:`photo_pairs` of a loaded picture ``hr`` (``path`` names it in errors), its LR made by
+    ``lower(hr, lr_size)``."""
     import numpy as np
 
     ratio = check_scale(scale)
@@ -146,7 +150,7 @@ def _pair(hr, scale, path):
         raise ValueError(f"{path}: {hr.shape[0]}x{hr.shape[1]} is too small for x{scale}")
     hr = np.ascontiguousarray(hr[None, :height, :width]).astype(np.float32)
     lr_size = (height * ratio.denominator // step, width * ratio.denominator // step)
-    return hr, degrade(hr, lr_size).numpy()
+    return hr, np.asarray(lower(hr, lr_size))
 
 
 def _psnr64(a, b):
@@ -166,9 +170,11 @@ def psnr_y(sr, hr, shave=0):
     return _psnr64(luma(sr[inner]), luma(hr[inner]))
 
 
-def evaluate_photos(upscalers, files, scales=PHOTO_SCALES, *, max_side=None):
+def evaluate_photos(upscalers, files, scales=PHOTO_SCALES, *, max_side=None,
+                    degradations=("bicubic",)):
     """The photo protocol: each upscaler on every picture of ``files``, degraded by each of
-    ``scales`` (see :func:`photo_pairs`) and upscaled back to its size. Rows of ``method, scale,
+    ``scales`` and each of ``degradations`` (names of :func:`sr_lib.degradations.named`; see
+    :func:`photo_pairs`) and upscaled back to its size. Rows of ``degradation, method, scale,
     n, psnr_y, ssim_y, psnr_rgb, seconds``: means over the pictures of the PSNR and SSIM of the
     BT.601 luma (:func:`sr_lib.photos.luma`) and the PSNR of RGB, all with a border of
     ``ceil(scale)`` pixels shaved (the SR literature's convention), and seconds per picture
@@ -184,17 +190,21 @@ def evaluate_photos(upscalers, files, scales=PHOTO_SCALES, *, max_side=None):
     files = list(files)
     if not files or not upscalers or not scales:
         raise ValueError("evaluate_photos needs pictures, upscalers and scales")
+    scales = list(dict.fromkeys(scales))  # 2 and 2.0 are one scale
     for scale in scales:
         check_scale(scale)
+    lowers = {name: named(name) for name in dict.fromkeys(degradations)}  # names checked first
+    if not lowers:
+        raise ValueError("evaluate_photos needs at least one degradation")
     for up in upscalers.values():
         if up.channels not in (None, 3):
             raise ValueError(f"{up.name} takes {up.channels}-channel images, not colour")
-    scores = {}  # (method, scale) -> per-picture values; keys in scale-then-method order
+    scores = {}  # (degradation, method, scale) -> per-picture values
     for path in files:
         picture = _load_photo(path, max_side)  # decoded once for all scales
-        for scale in scales:
+        for (how, lower), scale in itertools.product(lowers.items(), scales):
             shave = math.ceil(scale)
-            hr, lr = _pair(picture, scale, path)
+            hr, lr = _pair(picture, scale, path, lower)
             hr_crop = hr[:, shave:-shave, shave:-shave]
             y_hr = luma(hr_crop)[..., None]  # once per picture, not per upscaler
             for name, up in upscalers.items():
@@ -203,21 +213,21 @@ def evaluate_photos(upscalers, files, scales=PHOTO_SCALES, *, max_side=None):
                 seconds = time.perf_counter() - start
                 crop = sr[:, shave:-shave, shave:-shave]
                 y_sr = luma(crop)[..., None]  # = psnr_y's luma: computed once for PSNR and SSIM
-                scores.setdefault((name, scale), []).append((
+                scores.setdefault((how, name, scale), []).append((
                     _psnr64(y_sr, y_hr),
                     float(ssim(y_sr.astype(np.float32), y_hr.astype(np.float32))[0]),
                     _psnr64(crop, hr_crop), seconds))
-    return [{"method": name, "scale": scale, "n": len(values),
+    return [{"degradation": how, "method": name, "scale": scale, "n": len(values),
              **dict(zip(("psnr_y", "ssim_y", "psnr_rgb", "seconds"),
                         np.mean(values, axis=0).tolist()))}
-            for (name, scale), values in scores.items()]
+            for (how, name, scale), values in scores.items()]
 
 
 TABLE_COLUMNS = {  # (row key, title, width, format) of evaluate's and evaluate_photos' rows
     "digits": (("lr_size", "LR", 6, ""), ("hr_size", "HR", 6, ""), ("n", "n", 7, ""),
                ("psnr", "PSNR dB", 10, ".2f"), ("ssim", "SSIM", 8, ".4f"),
                ("images_per_s", "images/s", 12, ".0f")),
-    "photos": (("scale", "scale", 6, ""), ("n", "n", 4, ""), ("psnr_y", "PSNR-Y", 9, ".2f"),
+    "photos": (("degradation", "LR made by", 15, ""), ("scale", "scale", 6, ""), ("n", "n", 4, ""), ("psnr_y", "PSNR-Y", 9, ".2f"),
                ("ssim_y", "SSIM-Y", 8, ".4f"), ("psnr_rgb", "PSNR-RGB", 10, ".2f"),
                ("seconds", "s/img", 8, ".2f")),
 }

@@ -1,5 +1,5 @@
 """Notebook conveniences. ``TRAIN = switch("TRAIN")`` (``$SR_LIB_TRAIN=1``): off, models come
-from ``models/``; on, the notebook trains them with the recipe call of ``sr-lib train``.
+from the bundled weights; on, the notebook trains them with the recipe call of ``sr-lib train``.
 ``EXPORT = switch("EXPORT")`` is the only way a notebook writes into the repository. Also: quiet
 TensorFlow start-up, and the check that a notebook reproduces its committed results."""
 
@@ -10,8 +10,9 @@ import os
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-ASSETS, MODELS = ROOT / "readme_assets", ROOT / "models"
+from sr_lib.paths import MODELS_DIR as MODELS, REPO as ROOT
+
+ASSETS = ROOT / "readme_assets"
 
 
 def switch(name, default=False):
@@ -30,7 +31,7 @@ def quiet_tensorflow(first=None):
     ``first()`` runs before TensorFlow starts (a multi-worker strategy must). For a notebook's
     kernel or the ``sr-lib`` process; importing ``sr_lib`` never calls it."""
     if "tensorflow" in sys.modules and first is None:
-        return sys.modules["tensorflow"]
+        return  # returns nothing: a notebook cell ending in this call displays nothing
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     sys.stderr.flush()
     saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
@@ -46,7 +47,6 @@ def quiet_tensorflow(first=None):
         os.close(saved)
         os.close(devnull)
     tf.get_logger().setLevel("ERROR")
-    return tf
 
 
 def check_results(rows, path, *, strict=True, psnr_tol=0.02, ssim_tol=0.001, key="rows"):
@@ -55,7 +55,7 @@ def check_results(rows, path, *, strict=True, psnr_tol=0.02, ssim_tol=0.001, key
     ``ssim_tol`` raises ``AssertionError`` (CI turns red); a freshly trained model's differences
     are only printed."""
     def ident(r):
-        return r["method"], str(r.get("lr_size", r.get("scale")))
+        return r["method"], str(r.get("lr_size", r.get("scale"))), r.get("degradation", "bicubic")
 
     def scores(r):
         return r.get("psnr", r.get("psnr_y")), r.get("ssim", r.get("ssim_y"))
@@ -65,7 +65,7 @@ def check_results(rows, path, *, strict=True, psnr_tol=0.02, ssim_tol=0.001, key
     for r in rows:
         (p, s), (ref_p, ref_s) = scores(r), committed.get(ident(r), (float("nan"), 0))
         if not (abs(p - ref_p) <= psnr_tol and abs(s - ref_s) <= ssim_tol):
-            drifts.append(f"{ident(r)[0]} {ident(r)[1]}: PSNR {p:.3f} vs {ref_p:.3f}, "
+            drifts.append(f"{' '.join(ident(r))}: PSNR {p:.3f} vs {ref_p:.3f}, "
                           f"SSIM {s:.4f} vs {ref_s:.4f}")
     if not drifts:
         print(f"all {len(rows)} rows match {Path(path).name} "
@@ -81,7 +81,7 @@ def train_or_load(model_name, variants, *, train, x_train=None, results=None,
                   runs=ROOT / "runs" / "notebooks"):
     """``(models, training records, run folders)`` for ``variants`` (label -> (bundled name,
     recipe arguments)): with ``train``, ``sr_lib.train(model_name, runs/NAME, x_train=x_train,
-    **arguments)`` (the call of ``sr-lib train``); else ``models/NAME.keras`` and the record
+    **arguments)`` (the call of ``sr-lib train``); else the bundled ``NAME.keras`` and the record
     (epochs, wall time, history) committed in the ``results`` JSON."""
     from sr_lib.pretrained import load_pretrained
     from sr_lib.recipes import train as train_recipe
@@ -104,7 +104,7 @@ def train_or_load(model_name, variants, *, train, x_train=None, results=None,
 
 def export(results, path, trained=None, discriminators=()):
     """Write ``results`` to ``path`` and, for a trained notebook, each run's ``model.keras`` to
-    ``models/NAME.keras`` (``trained``: name -> run folder; inference weights only, no optimizer
+    the bundled ``NAME.keras`` (``trained``: name -> run folder; inference weights only, no optimizer
     state), and for the names in ``discriminators`` the run's discriminator beside it."""
     import keras
 
@@ -119,4 +119,4 @@ def export(results, path, trained=None, discriminators=()):
                 with replacing(target) as tmp:  # reloaded uncompiled: no optimizer state
                     keras.saving.load_model(source, compile=False).save(tmp)
                 written.append(target)
-    print("exported", ", ".join(str(Path(p).relative_to(ROOT)) for p in written))
+    print("exported", ", ".join(str(Path(p).resolve().relative_to(ROOT)) for p in written))

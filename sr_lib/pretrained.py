@@ -1,18 +1,21 @@
-"""Model files: the bundled weights under ``models/`` by name, or any ``.keras`` file by path
+"""Model files: the bundled weights (package data, :data:`sr_lib.paths.MODELS_DIR`) by name, or any ``.keras`` file by path
 (:func:`sr_lib.get_upscaler` runs them; this module only finds and loads files)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
+from sr_lib.paths import MODELS_DIR
 
 # What each bundled model was trained on and what it takes (shown by `sr-lib upscale --help`).
 DESCRIPTIONS = {
     "local_cppn": "notebook 04, MNIST digits: any grayscale input, any scale",
     "vae_gan": "notebook 01, MNIST digits: 26x26 grayscale -> 28x28",
     "cppn_gan": "notebook 03, MNIST digits: 26x26 grayscale -> any size",
-    "photo": "notebook 05, photographs: any colour picture, any scale",
+    "photo": "notebook 05, photographs: any colour picture, any scale; trained on random "
+             "kernels, blur, noise and JPEG",
+    "photo_clean": "notebook 05, photographs trained on antialiased bicubic only: best on "
+                   "clean, carefully shrunk pictures",
 }
 
 

@@ -15,11 +15,13 @@ import time
 import warnings
 from pathlib import Path
 
+from sr_lib.degradations import ROBUST
 from sr_lib.files import write_json
 
 SPEC_FILE = "run.json"
 RESULT_FILE = "result.json"
 VAL_SIZE = 1000
+VAL_BATCH_MIXED = 32  # validation batch under random degradations: a kernel per batch
 
 # Each model's recipe: the bundled model's configuration (notebooks 01, 03, 04). GANs train on
 # (LR, HR) pairs with the SRGAN trainer; `residual`/`adv_weight` choose the notebooks' variants.
@@ -32,11 +34,19 @@ RECIPES = {
                     patience=3, residual=True, adv_weight=1e-3),
     "cppn_gan": dict(lr_sizes=26, val_lr_size=26, epochs=20, batch_size=32, learning_rate=1e-3,
                      patience=3, residual=True, adv_weight=1e-3),
-    # notebook 05: the local CPPN in colour, on random 48x48 patches of photographs (x2 to x4)
-    "photo": dict(lr_sizes=range(12, 25), val_lr_size=16, epochs=16, batch_size=32,
-                  learning_rate=1e-3, patience=None, patch=48, steps_per_epoch=1000,
-                  architecture=dict(features=64, blocks=4)),
+    # notebook 05: the local CPPN in colour, on random 48x48 patches of photographs (x2 to x4),
+    # degraded by antialiased bicubic only (`degrade`)
+    "photo_clean": dict(lr_sizes=range(12, 25), val_lr_size=16, epochs=16, batch_size=32,
+                        learning_rate=1e-3, patience=None, patch=48, steps_per_epoch=1000,
+                        architecture=dict(features=64, blocks=4)),
+    # the default photo model: photo_clean's weights trained on, in mixed bfloat16, with random
+    # kernels, blur, noise and JPEG (`degradations`: their probabilities)
+    "photo": dict(lr_sizes=range(12, 25), val_lr_size=16, epochs=14, batch_size=32,
+                  learning_rate=5e-4, patience=None, patch=48, steps_per_epoch=1000,
+                  architecture=dict(features=64, blocks=4), degradations=ROBUST,
+                  init="photo_clean", precision="mixed_bfloat16"),
 }
+PHOTO_MODELS = tuple(m for m, r in RECIPES.items() if "patch" in r)  # train on picture folders
 MODELS = tuple(RECIPES)
 GANS = tuple(m for m, r in RECIPES.items() if "adv_weight" in r)  # SRGAN-trained, fixed LR size
 STRATEGIES = ("default", "mirrored", "multiworker")
@@ -216,6 +226,7 @@ def train(model_name, out_dir, *, x_train, x_val=None, val_size=None, epochs=Non
     (an int, or a ``range`` drawn from per batch), validation to ``val_lr_size``. Arguments left
     ``None`` take the recipe's (:data:`RECIPES`); ``model_kwargs`` go to the builder."""
     from sr_lib.data import degrade, pairs, to_float
+    from sr_lib.training import precision
 
     if model_name not in RECIPES:
         raise ValueError(f"unknown model {model_name!r}; choose from {MODELS}")
@@ -242,7 +253,7 @@ def train(model_name, out_dir, *, x_train, x_val=None, val_size=None, epochs=Non
         if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
             raise ValueError(f"{name} must be a positive int, got {value!r}")
     distribution = get_strategy(strategy)  # before any TensorFlow op (multiworker needs it)
-    if model_name == "photo":  # folders of pictures: random patches streamed from them
+    if model_name in PHOTO_MODELS:  # folders of pictures: random patches streamed from them
         x_train, x_val, data = _photo_data(x_train, x_val, recipe["patch"], seed)
         n_train = recipe["steps_per_epoch"] * recipe["batch_size"]
     else:
@@ -258,14 +269,20 @@ def train(model_name, out_dir, *, x_train, x_val=None, val_size=None, epochs=Non
             "n_train": int(n_train), "hr_size": hr_size, "channels": channels, **data,
             **model_kwargs}
     out_dir = _check_run_dir(worker_dir(out_dir, strategy), spec)
-    train_ds = pairs(x_train, sizes, batch_size=recipe["batch_size"], seed=seed)
-    val_ds = pairs(x_val, recipe["val_lr_size"], batch_size=256, shuffle=False)
+    mix = recipe.get("degradations")  # random degradations, else `degrade`'s bicubic
+    train_ds = pairs(x_train, sizes, batch_size=recipe["batch_size"], seed=seed, mix=mix)
+    val_ds = pairs(x_val, recipe["val_lr_size"], batch_size=VAL_BATCH_MIXED if mix else 256,
+                   shuffle=False, mix=mix)  # a fixed draw of the mix: the same every epoch
     steps_per_epoch = -(-n_train // recipe["batch_size"])  # photo: n_train is steps x batch
     build = _build_gan if model_name in GANS else _build_local_cppn
     with seeded(seed):
-        with distribution.scope():
+        with distribution.scope(), precision(recipe.get("precision", "float32")):
             model, monitor = build(spec, recipe["epochs"] * steps_per_epoch,
                                    **{**recipe.get("architecture", {}), **model_kwargs})
+            if recipe.get("init"):  # start from a bundled model's weights (same architecture)
+                from sr_lib.pretrained import load_pretrained
+
+                model.set_weights(load_pretrained(recipe["init"]).get_weights())
         sample_hr = to_float(x_val[:8])
         cbs = callbacks(out_dir, degrade(sample_hr, recipe["val_lr_size"]), sample_hr, monitor,
                         recipe["patience"])

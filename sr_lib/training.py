@@ -7,6 +7,7 @@ not read from ``generator.losses``, which replicas tracing in parallel threads w
 
 from __future__ import annotations
 
+import contextlib
 import math
 from pathlib import Path
 
@@ -201,6 +202,30 @@ class SampleGrid(keras.callbacks.Callback):
         save_grid(rows, self.out_dir / f"epoch_{epoch + 1:03d}.png", scale=self.scale)
 
 
+@contextlib.contextmanager
+def precision(policy):
+    """Build layers under the Keras dtype ``policy`` (``mixed_bfloat16``: bfloat16 compute,
+    float32 weights), then restore the global one."""
+    previous = keras.config.dtype_policy()
+    keras.config.set_dtype_policy(policy)
+    try:
+        yield
+    finally:
+        keras.config.set_dtype_policy(previous)
+
+
+def float32_copy(network):
+    """``network`` itself if it computes in float32, else a float32 copy with its weights (what
+    a mixed-precision run saves: inference stays in full precision)."""
+    if network.dtype_policy.name == "float32":
+        return network
+    with precision("float32"):
+        copy = type(network).from_config({**network.get_config(), "dtype": "float32"})
+    copy.build_from_config(network.get_build_config())
+    copy.set_weights(network.get_weights())
+    return copy
+
+
 class BestUpscaler(keras.callbacks.Callback):
     """Save the upscaling network (a GAN trainer's ``generator``, else the model) to ``path``
     whenever ``monitor`` reaches a new minimum (a GAN's discriminator of the same epoch beside it,
@@ -217,7 +242,7 @@ class BestUpscaler(keras.callbacks.Callback):
                              f"logged metrics {sorted(logs or {})}")
         if value < self.best:
             self.best = float(value)
-            saves = [(getattr(self.model, "generator", self.model), self.path)]
+            saves = [(float32_copy(getattr(self.model, "generator", self.model)), self.path)]
             if hasattr(self.model, "discriminator"):
                 saves.append((self.model.discriminator, self.path.with_name("discriminator.keras")))
             for network, path in saves:

@@ -31,7 +31,11 @@ def as_batch(images, channels=None, name="images"):
     x = x[None, ..., None] if form == "hw" else x[None] if form == "hwc" else x
     x = to_float(x).numpy()  # the one dtype and value check (uint8 / float in [0, 1], finite)
     if channels is not None and x.shape[-1] != channels:
-        raise ValueError(f"{name} have {x.shape[-1]} channel(s); this upscaler takes {channels}")
+        hint = ("model='photo' takes colour pictures, or convert them to grey" if channels == 1
+                else "model='local_cppn' takes grey digits; for a grey photograph repeat the "
+                "channel (np.repeat(x, 3, axis=-1))")
+        raise ValueError(f"{name} have {x.shape[-1]} channel(s); this upscaler takes {channels}: "
+                         f"{hint}")
     return x, form
 
 

@@ -84,7 +84,7 @@ def tiny_photo(monkeypatch):
     def use(steps):
         monkeypatch.setitem(recipes.RECIPES, "photo", dict(
             recipes.RECIPES["photo"], patch=16, lr_sizes=range(5, 9), val_lr_size=6, epochs=2,
-            steps_per_epoch=steps, batch_size=4,
+            steps_per_epoch=steps, batch_size=4, init=None,
             architecture=dict(features=8, blocks=1, hidden=8, depth=2)))
     return use
 
@@ -293,3 +293,46 @@ def test_protocol_script_writes_sets_and_pictures(pictures, tmp_path, monkeypatc
         photo_protocol.main([str(tmp_path / "photos"), "--methods", "nearest", "--out", str(out)])
     with pytest.raises(ValueError, match="different methods or scales"):
         photo_protocol.pooled(sets["photographs"], {"rows": sets["artworks"]["rows"][:1]})
+
+
+def test_grey_photographs_go_to_the_photo_model_and_digits_to_the_digit_model(pictures, tmp_path,
+                                                                                capsys):
+    from sr_lib.cli import DIGIT_MAX_SIDE, default_model
+
+    assert default_model(True, (20, 20)) == "photo"
+    assert default_model(False, (28, 28)) == "local_cppn"
+    assert default_model(False, (DIGIT_MAX_SIDE, DIGIT_MAX_SIDE)) == "local_cppn"
+    assert default_model(False, (DIGIT_MAX_SIDE + 1, 10)) == "photo"
+    photo = tmp_path / "grey_photo.png"
+    Image.open(pictures / "p0.png").convert("L").save(photo)  # 120x90 grey
+    assert main(["upscale", str(photo), str(tmp_path / "up.png"), "--scale", "2"]) == 0
+    assert "model photo" in capsys.readouterr().out
+    out = Image.open(tmp_path / "up.png")
+    assert out.mode == "L" and out.size == (240, 180)  # grey in, grey out
+    digit = tmp_path / "digit.png"
+    Image.open(pictures / "p2.png").convert("L").resize((28, 28)).save(digit)
+    assert main(["upscale", str(digit), str(tmp_path / "d.png"), "--scale", "2"]) == 0
+    assert "model local_cppn" in capsys.readouterr().out
+
+
+def test_channel_mismatch_names_the_model_to_use():
+    import sr_lib
+
+    with pytest.raises(ValueError, match="model='photo' takes colour"):
+        sr_lib.upscale(np.zeros((1, 8, 8, 3), np.float32), 16, model="local_cppn")
+    with pytest.raises(ValueError, match="model='local_cppn' takes grey digits"):
+        sr_lib.upscale(np.zeros((1, 8, 8, 1), np.float32), 16, model="photo")
+
+
+def test_evaluate_photos_reports_each_degradation(pictures, tmp_path, capsys):
+    assert main(["evaluate", "--photos", str(pictures), "--methods", "bicubic", "--scales", "2",
+                 "2.0", "--degradations", "bicubic", "area", "jpeg75", "--out",
+                 str(tmp_path)]) == 0
+    rows = json.loads((tmp_path / "photos.json").read_text())
+    assert [(r["degradation"], r["scale"], r["n"]) for r in rows] == [
+        ("bicubic", 2, 3), ("area", 2, 3), ("jpeg75", 2, 3)]  # 2 and 2.0: one scale
+    assert rows[2]["psnr_y"] < rows[0]["psnr_y"]  # JPEG loses detail bicubic could restore
+    assert "jpeg75" in capsys.readouterr().out
+    assert main(["evaluate", "--photos", str(pictures), "--degradations", "jpeg",
+                 "--out", str(tmp_path)]) == 2
+    assert "unknown degradation 'jpeg'" in capsys.readouterr().err

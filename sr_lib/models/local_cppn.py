@@ -88,6 +88,7 @@ class LocalCPPN(keras.Model):
     def __init__(self, channels=1, features=48, blocks=3, hidden=48, depth=3, out_size=28,
                  unfold=3, **kwargs):
         super().__init__(**kwargs)
+        self._convert_input_args = False  # mixed precision: the LR skip stays float32
         self.channels, self.features, self.blocks = channels, features, blocks
         self.hidden, self.depth, self.out_size, self.unfold = hidden, depth, out_size, unfold
         self.head = layers.Conv2D(features, 3, padding="same", name="head")
@@ -134,10 +135,11 @@ class LocalCPPN(keras.Model):
             [rel, ops.sqrt(ops.sum(rel ** 2, axis=-1, keepdims=True)),
              ops.broadcast_to(cell, ops.shape(rel))], axis=-1)
         flat = ops.reshape(index, (-1,))
-        h = ops.relu(ops.take(codes, flat, axis=-2) + self.coord_proj(geometry))
+        h = self.coord_proj(geometry)  # the MLP in its layers' precision (bfloat16 if mixed)
+        h = ops.relu(ops.cast(ops.take(codes, flat, axis=-2), h.dtype) + h)
         for dense in self.mlp:
             h = dense(h)
-        values = self.out(h) + ops.take(lr, flat, axis=-2)  # the blend adds a bilinear LR skip
+        values = ops.cast(self.out(h), "float32") + ops.take(lr, flat, axis=-2)  # + an LR skip
         values = ops.reshape(values, (-1, 4, queries, self.channels))
         return ops.sum(weight[None, :, :, None] * values, axis=1)
 
