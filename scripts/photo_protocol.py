@@ -18,7 +18,8 @@ from pathlib import Path
 
 from sr_lib import metrics
 from sr_lib.files import write_json
-from sr_lib.photos import PHOTOGRAPHS, image_files
+from sr_lib.images import image_files
+from sr_lib.photos import PHOTOGRAPHS
 
 SCALES = metrics.PHOTO_SCALES  # (a name of its own: the tests shorten it)
 

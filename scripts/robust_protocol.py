@@ -22,7 +22,7 @@ import numpy as np
 from sr_lib import metrics
 from sr_lib.degradations import named
 from sr_lib.files import write_json
-from sr_lib.photos import image_files
+from sr_lib.images import image_files
 
 
 def gain_table(pictures, methods, degradations, scales):

@@ -162,7 +162,7 @@ def cmd_evaluate(args):
     for name in args.methods:  # names and paths, before TensorFlow starts
         _ = name in INTERPOLATIONS or model_path(name)
     if args.photos:
-        from sr_lib.photos import image_files
+        from sr_lib.images import image_files
 
         files = image_files(args.photos)
         for scale in args.scales:
@@ -197,7 +197,8 @@ def cmd_photos(args):
 
 
 def cmd_cppn(args):
-    from sr_lib import plots, walk
+    from sr_lib import walk
+    from sr_lib.images import save_gif, save_image
     from sr_lib.coords import check_pixels
 
     height, width = args.size or ((256, 256) if args.gif else (512, 512))
@@ -218,7 +219,7 @@ def cmd_cppn(args):
         zs = walk.loop(zs, math.ceil(args.frames / args.keyframes))
         zs = zs[[len(zs) * i // args.frames for i in range(args.frames)]]
     images = rendering.render(model, zs, (height, width), dtype="uint8", progress=progress)
-    plots.save_gif(images, out, fps=args.fps) if args.gif else plots.save_image(images[0], out)
+    save_gif(images, out, fps=args.fps) if args.gif else save_image(images[0], out)
     print(f"wrote {out} ({height}x{width}, {args.channels} channel(s))")
 
 
@@ -242,7 +243,7 @@ def cmd_train(args):
         if args.limit or args.hr_size:
             raise ValueError("--limit and --hr-size apply to digit data, not to photo's "
                              "pictures (it trains on patches of them at native resolution)")
-        from sr_lib.photos import image_files
+        from sr_lib.images import image_files
 
         x_train, x_val = Path(args.data) / "train", Path(args.data) / "val"
         x_test = image_files(Path(args.data) / "test")
@@ -282,8 +283,7 @@ def default_model(colour, size):
 def cmd_upscale(args):
     import numpy as np
 
-    from sr_lib.plots import (GREY_MODES, image_format, load_image, open_image, save_image,
-                              to_grey)
+    from sr_lib.images import GREY_MODES, image_format, load_image, open_image, save_image, to_grey
 
     image_format(args.output)  # before any work
     if Path(args.output).resolve() == Path(args.input).resolve():

@@ -16,7 +16,6 @@ from sr_lib.coords import size_pair
 from sr_lib.paths import MNIST as REPO_MNIST
 
 MNIST_SHA256 = "06af5dfe73b70e3bc1c36439982b18a8d76803db9b544f6fdf838a37fbb01b64"
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp"}
 MAX_LR_SIZE = 4096
 MAX_IDX_BYTES = 2**31  # 2 GiB of pixels per IDX file
 
@@ -141,14 +140,15 @@ def _load_idx_dir(folder, splits):
 def _load_image_folder(folder, *, hr_size, fit, test_fraction, seed):
     from PIL import Image
 
-    from sr_lib.plots import GREY_MODES, load_image, open_image, to_uint8
+    from sr_lib.images import GREY_MODES, image_files, load_image, open_image, to_uint8
 
     if fit not in ("resize", "crop"):
         raise ValueError(f"fit must be 'resize' or 'crop', got {fit!r}")
-    files = sorted(p for p in Path(folder).rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
-    if not files:
-        raise DataError(f"{folder}: no image files ({', '.join(sorted(IMAGE_SUFFIXES))}) and no "
-                        "IDX files found; expected an .npz, an IDX directory or an image folder")
+    try:
+        files = image_files(folder, recursive=True)
+    except ValueError as exc:
+        raise DataError(f"{exc}, and no IDX files; expected an .npz, an IDX directory or an "
+                        "image folder") from None
     try:
         images = [open_image(p) for p in files]
     except ValueError as exc:

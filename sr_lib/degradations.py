@@ -107,11 +107,10 @@ def named(name):
             import io
 
             import numpy as np
+            import tensorflow as tf
             from PIL import Image
 
-            from sr_lib.data import degrade
-
-            lr = degrade(hr, size).numpy()
+            lr = tf.clip_by_value(_resize(hr, size, "bicubic"), 0.0, 1.0).numpy()  # = degrade
             out = []
             for image in lr:
                 pixels = np.round(image * 255).astype(np.uint8)

@@ -127,7 +127,7 @@ def photo_pairs(path, scale, max_side=None, degradation="bicubic"):
 
 def _load_photo(path, max_side):
     """A picture as float (H, W, 3), shrunk so that its longer side is at most ``max_side``."""
-    from sr_lib.plots import load_image
+    from sr_lib.images import load_image
 
     hr = load_image(path, colour=True)[0]
     if max_side is not None and max(hr.shape[:2]) > max_side:
@@ -162,9 +162,9 @@ def _psnr64(a, b):
 
 
 def psnr_y(sr, hr, shave=0):
-    """PSNR in dB of the BT.601 luma (:func:`sr_lib.photos.luma`) of RGB images in [0, 1] (one
+    """PSNR in dB of the BT.601 luma (:func:`sr_lib.images.luma`) of RGB images in [0, 1] (one
     ``(H, W, 3)`` or a batch), a border of ``shave`` pixels left out: the SR literature's metric."""
-    from sr_lib.photos import luma
+    from sr_lib.images import luma
 
     inner = (Ellipsis, slice(shave, -shave or None), slice(shave, -shave or None), slice(None))
     return _psnr64(luma(sr[inner]), luma(hr[inner]))
@@ -176,12 +176,12 @@ def evaluate_photos(upscalers, files, scales=PHOTO_SCALES, *, max_side=None,
     ``scales`` and each of ``degradations`` (names of :func:`sr_lib.degradations.named`; see
     :func:`photo_pairs`) and upscaled back to its size. Rows of ``degradation, method, scale,
     n, psnr_y, ssim_y, psnr_rgb, seconds``: means over the pictures of the PSNR and SSIM of the
-    BT.601 luma (:func:`sr_lib.photos.luma`) and the PSNR of RGB, all with a border of
+    BT.601 luma (:func:`sr_lib.images.luma`) and the PSNR of RGB, all with a border of
     ``ceil(scale)`` pixels shaved (the SR literature's convention), and seconds per picture
     (compiling for each new picture size included)."""
     import numpy as np
 
-    from sr_lib.photos import luma
+    from sr_lib.images import luma
     from sr_lib.upscalers import get_upscaler
 
     if not isinstance(upscalers, dict):

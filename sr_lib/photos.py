@@ -1,6 +1,6 @@
 """Photographs: an offline set from Debian's wallpaper packages (:func:`fetch`), random patches
 at native resolution streamed from it for training (:func:`patches`), and the luma the photo
-evaluation protocol measures (:func:`luma`)."""
+evaluation protocol measures (:func:`sr_lib.images.luma`)."""
 
 from __future__ import annotations
 
@@ -15,11 +15,11 @@ from pathlib import Path
 import numpy as np
 
 from sr_lib.files import replacing, write_json
+from sr_lib.images import SUFFIXES
 
 PACKAGES = ("plasma-workspace-wallpapers", "ukui-wallpapers", "gnome-backgrounds",
             "lomiri-wallpapers", "lomiri-wallpapers-16.04", "lomiri-wallpapers-20.04",
             "mate-backgrounds")
-SUFFIXES = {".jpg", ".jpeg", ".png", ".webp"}
 MIN_SIDE = 1000  # smaller pictures are thumbnails or screenshots
 # A crop whose mean absolute neighbour difference is below MIN_DETAIL counts as flat. Two 700-step
 # runs on this set, alike but for it (L1 on crops of the 11 validation pictures at x3): at 0.005
@@ -133,14 +133,6 @@ def _run(command, cwd):
         raise OSError(f"{command[0]} failed ({done.returncode}): {lines[-1]}")
 
 
-def image_files(folder):
-    """The picture files directly in ``folder``, sorted, else a one-line ``ValueError``."""
-    files = sorted(p for p in Path(folder).glob("*") if p.suffix.lower() in SUFFIXES)
-    if not files:
-        raise ValueError(f"{folder}: no pictures ({', '.join(sorted(SUFFIXES))}) found")
-    return files
-
-
 def patches(files, patch=48, *, per_image=PER_IMAGE, min_scale=0.5, min_detail=MIN_DETAIL, seed=0,
             pictures=None):
     """An endless (or ``pictures`` draws long) ``tf.data.Dataset`` of float32 ``(patch, patch, 3)``
@@ -186,9 +178,3 @@ def _augment(x, seed):
     k = tf.random.stateless_uniform((), seed, 0, 8, dtype=tf.int32)
     x = tf.cond(k % 2 == 1, lambda: tf.image.flip_left_right(x), lambda: x)
     return tf.image.rot90(x, k // 2)
-
-
-def luma(rgb):
-    """ITU-R BT.601 luma Y in [16/255, 235/255] of RGB in [0, 1] (what SR papers measure)."""
-    rgb = np.asarray(rgb, np.float64)
-    return (16.0 + rgb @ np.array([65.481, 128.553, 24.966])) / 255.0

@@ -297,7 +297,8 @@ def _photo_data(train_dir, val_dir, patch, seed, val_patches=512):
     files."""
     import numpy as np
 
-    from sr_lib.photos import image_files, patches
+    from sr_lib.images import image_files
+    from sr_lib.photos import patches
 
     if val_dir is None:
         raise ValueError("photo training needs a folder of validation pictures (x_val)")

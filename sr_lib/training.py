@@ -192,7 +192,7 @@ class SampleGrid(keras.callbacks.Callback):
         self.inputs, self.targets, self.out_dir, self.scale = inputs, targets, Path(out_dir), scale
 
     def on_epoch_end(self, epoch, logs=None):
-        from sr_lib.plots import save_grid
+        from sr_lib.images import save_grid
 
         generator = getattr(self.model, "generator", self.model)
         rows = [generator(self.inputs, training=False)]

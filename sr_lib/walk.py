@@ -1,5 +1,5 @@
 """Latent walks, the series' one latent interpolation (CPPN art in notebook 02, encoder latents in
-notebook 03): render them with :func:`sr_lib.render`, save with :func:`sr_lib.plots.save_gif`."""
+notebook 03): render them with :func:`sr_lib.render`, save with :func:`sr_lib.images.save_gif`."""
 
 from __future__ import annotations
 

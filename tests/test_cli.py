@@ -5,6 +5,7 @@ import sys
 import numpy as np
 import pytest
 
+import sr_lib.images as img
 from sr_lib.cli import main
 
 
@@ -151,11 +152,10 @@ def test_upscale_reads_16_bit_float_and_alpha_images(tmp_path, capsys, monkeypat
                                                      tiny_local_cppn, make, note, expected_max):
     """16-bit grey is scaled by 65535 (not binarised), a float TIFF taken as 0..1 (not black),
     transparency composited onto black with a notice."""
-    from sr_lib import plots
 
     path = tmp_path / ("in.tif" if expected_max == 0.5 else "in.png")
     make(path)
-    image, notes = plots.load_image(path)
+    image, notes = img.load_image(path)
     assert image.max() == pytest.approx(expected_max, abs=1e-3)
     assert (note is None and not notes) or any(note in n for n in notes)
     assert main(["upscale", str(path), str(tmp_path / "out.png"), "--scale", "2"]) == 0

@@ -11,7 +11,7 @@ from sr_lib import walk
 from sr_lib.cli import main
 from sr_lib.coords import grid
 from sr_lib.models import build_cppn
-from sr_lib.plots import save_gif, to_uint8
+from sr_lib.images import save_gif, to_uint8
 from sr_lib.rendering import chunk_coords, render
 
 LATENT = 4

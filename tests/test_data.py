@@ -61,7 +61,7 @@ def test_bad_paths_named(tmp_path):
     with pytest.raises(DataError, match=r"notes\.txt.*unsupported"):
         load_mnist(txt)
     (tmp_path / "empty").mkdir()
-    with pytest.raises(DataError, match="empty.*no image files"):
+    with pytest.raises(DataError, match="empty.*no pictures"):
         load_mnist(tmp_path / "empty")
     corrupt = tmp_path / "corrupt"
     corrupt.mkdir()

@@ -9,9 +9,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import sr_lib
+import sr_lib.images as img
 from sr_lib.cli import main
 from sr_lib.data import DataError, load_mnist, read_idx
-from sr_lib.plots import load_image
+from sr_lib.images import load_image
 
 
 @pytest.mark.parametrize("size", ["14", True, 2.5, (14,), (0, 3)])
@@ -99,10 +100,10 @@ def test_an_interrupted_save_leaves_the_old_file_and_no_debris(tmp_path, monkeyp
     a new one never appears half-written, and no temporary file is left behind."""
     from PIL import Image
 
-    from sr_lib import files, plots
+    from sr_lib import files
 
     out = tmp_path / "out.png"
-    plots.save_image(np.zeros((4, 4), np.uint8), out)
+    img.save_image(np.zeros((4, 4), np.uint8), out)
     before = out.read_bytes()
 
     def interrupted_save(self, fp, *args, **kwargs):
@@ -113,7 +114,7 @@ def test_an_interrupted_save_leaves_the_old_file_and_no_debris(tmp_path, monkeyp
     monkeypatch.setattr(Image.Image, "save", interrupted_save)
     for target in (out, tmp_path / "new.png"):
         with pytest.raises(KeyboardInterrupt):
-            plots.save_image(np.ones((4, 4), np.float32), target)
+            img.save_image(np.ones((4, 4), np.float32), target)
     assert out.read_bytes() == before and not (tmp_path / "new.png").exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out.png"]
     with pytest.raises(ValueError):  # strict JSON: NaN is refused, the old file stays

@@ -11,7 +11,8 @@ from PIL import Image
 from sr_lib import metrics, recipes
 from sr_lib.cli import main
 from sr_lib import photos
-from sr_lib.photos import _group, image_files, luma, patches, split_of
+from sr_lib.images import image_files, luma
+from sr_lib.photos import _group, patches, split_of
 
 
 @pytest.fixture(scope="module")
@@ -336,3 +337,23 @@ def test_evaluate_photos_reports_each_degradation(pictures, tmp_path, capsys):
     assert main(["evaluate", "--photos", str(pictures), "--degradations", "jpeg",
                  "--out", str(tmp_path)]) == 2
     assert "unknown degradation 'jpeg'" in capsys.readouterr().err
+
+
+def test_a_grey_photograph_upscaled_by_default_beats_bicubic(tmp_path, capsys):
+    from sr_lib.metrics import _psnr64
+    from sr_lib.paths import PHOTO_CROPS
+
+    for crop in sorted(PHOTO_CROPS.glob("*.png")):  # held-out photographs, in grey
+        hr = np.asarray(Image.open(crop).convert("L"), np.float32) / 255.0
+        small = tmp_path / "small.png"
+        Image.fromarray(np.round(metrics.degrade(hr[None], 192).numpy()[0, ..., 0] * 255)
+                        .astype(np.uint8)).save(small)
+        scores = {}
+        for model in (None, "bicubic"):
+            out = tmp_path / f"{model}.png"
+            assert main(["upscale", str(small), str(out), "--scale", "2"]
+                        + (["--model", model] if model else [])) == 0
+            sr = np.asarray(Image.open(out), np.float32) / 255.0
+            scores[model] = _psnr64(sr[2:-2, 2:-2], hr[2:-2, 2:-2])
+        assert "model photo" in capsys.readouterr().out
+        assert scores[None] > scores["bicubic"] + 0.3, (crop.name, scores)

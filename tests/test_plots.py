@@ -6,12 +6,13 @@ import numpy as np
 import pytest
 from PIL import Image
 
+import sr_lib.images as img
 from sr_lib import plots
 
 
 def test_grid_array_layout_and_padding():
     images = np.stack([np.full((3, 2), i / 4, np.float32) for i in range(5)])
-    grid = plots.grid_array(images, ncols=3, pad=1)
+    grid = img.grid_array(images, ncols=3, pad=1)
     assert grid.shape == (2 * 4 + 1, 3 * 3 + 1)
     assert grid[1, 1] == 0 and grid[1, 4] == pytest.approx(0.25) and grid[5, 4] == 1.0
     assert grid[0].min() == 1.0  # padding row
@@ -19,13 +20,13 @@ def test_grid_array_layout_and_padding():
 
 def test_save_grid_rows_of_different_sizes(tmp_path):
     rows = [np.zeros((4, 7, 7, 1), np.uint8), np.ones((4, 28, 28), np.float32)]
-    path = plots.save_grid(rows, tmp_path / "g.png", scale=2)
+    path = img.save_grid(rows, tmp_path / "g.png", scale=2)
     width, height = Image.open(path).size
     assert (width, height) == (2 * (4 * 29 + 1), 2 * (2 * 29 + 1))
-    rgb = plots.save_grid(np.zeros((2, 4, 4, 3)), tmp_path / "rgb.png")
+    rgb = img.save_grid(np.zeros((2, 4, 4, 3)), tmp_path / "rgb.png")
     assert Image.open(rgb).mode == "RGB"
     with pytest.raises(ValueError, match="expected images"):
-        plots.save_grid(np.zeros((2, 4, 4, 2)), tmp_path / "two.png")
+        img.save_grid(np.zeros((2, 4, 4, 2)), tmp_path / "two.png")
 
 
 def test_compare_and_image_table_figures(tmp_path):

@@ -275,7 +275,7 @@ def test_cli_train_bad_input(tmp_path, capsys, monkeypatch, small_npz, argv, mes
 def test_cli_train_refuses_other_runs_folder_and_bad_folders(tmp_path, capsys, small_npz):
     (tmp_path / "empty").mkdir()
     assert main(["train", "local_cppn", "--data", str(tmp_path / "empty")]) == 2
-    assert "no image files" in capsys.readouterr().err
+    assert "no pictures" in capsys.readouterr().err
     (tmp_path / "run").mkdir()
     (tmp_path / "run" / "run.json").write_text(json.dumps({"model": "vae_gan"}))
     assert main(["train", "local_cppn", "--data", str(small_npz), "--out",

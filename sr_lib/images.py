@@ -1,0 +1,197 @@
+"""Pictures in and out, one module: reading (8/16-bit, float, transparency), writing atomically
+(images, GIFs, pixel-exact grids), uint8/float conversion, grey and luma, the one set of picture
+suffixes and the one folder lister."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp"}
+
+
+def image_files(folder, recursive=False):
+    """The picture files (:data:`SUFFIXES`) in ``folder`` (and below with ``recursive``), sorted;
+    a missing folder or one without pictures is a one-line ``ValueError``."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise ValueError(f"{folder}: no such folder")
+    found = folder.rglob("*") if recursive else folder.glob("*")
+    files = sorted(p for p in found if p.suffix.lower() in SUFFIXES and p.is_file())
+    if not files:
+        raise ValueError(f"{folder}: no pictures ({', '.join(sorted(SUFFIXES))}) found")
+    return files
+
+
+def luma(rgb):
+    """ITU-R BT.601 luma Y in [16/255, 235/255] of RGB in [0, 1] (what SR papers measure; for
+    display grey see :func:`to_grey`)."""
+    rgb = np.asarray(rgb, np.float64)
+    return (16.0 + rgb @ np.array([65.481, 128.553, 24.966])) / 255.0
+
+
+def to_uint8(image):
+    """Float [0, 1] -> uint8 0..255 (uint8 input is returned unchanged), converted 4M values at a
+    time: a 64-megapixel image needs no float temporaries beyond one slice."""
+    image = np.asarray(image)
+    if image.dtype == np.uint8:
+        return image
+    out = np.empty(image.shape, np.uint8)
+    src, dst, step = image.reshape(-1), out.reshape(-1), 2**22
+    for i in range(0, src.size, step):
+        dst[i:i + step] = np.round(np.clip(src[i:i + step], 0.0, 1.0) * 255.0)
+    return out
+
+
+def image_format(path):
+    """The PIL format that ``path``'s extension names, else a one-line ``ValueError``."""
+    from PIL import Image
+
+    fmt = Image.registered_extensions().get(Path(path).suffix.lower())
+    if fmt is None:
+        raise ValueError(f"{path}: unknown image extension {Path(path).suffix!r} (use .png, .jpg, ...)")
+    return fmt
+
+
+def _save_atomic(im, path, **kwargs):
+    """Save a PIL image atomically (:func:`sr_lib.files.replacing`), format from the extension."""
+    from sr_lib.files import replacing
+
+    fmt = image_format(path)
+    with replacing(path) as tmp:
+        im.save(tmp, format=fmt, **kwargs)
+    return Path(path)
+
+
+def open_image(path):
+    """The PIL image in ``path``, fully read; unreadable files and decompression bombs (more
+    than ``PIL.Image.MAX_IMAGE_PIXELS``) are a one-line ``ValueError``."""
+    from PIL import Image
+
+    try:
+        with Image.open(path) as im:
+            im.load()
+            return im.copy()
+    except (OSError, Image.DecompressionBombError) as exc:  # UnidentifiedImageError is an OSError
+        raise ValueError(f"{path}: not a readable image ({exc})") from None
+
+
+GREY_MODES = ("1", "L", "LA", "I", "I;16", "I;16B", "I;16L", "F")
+
+
+def to_grey(rgb):
+    """Float RGB (..., 3) as full-range grey (...): ITU-R 601-2 luma, the weights of PIL's
+    ``convert("L")`` (for the studio-range Y that PSNR-Y measures see :func:`luma`)."""
+    return rgb @ np.array([0.299, 0.587, 0.114], np.float32)
+
+
+def load_image(path, colour=False, image=None):
+    """An image file (or its already opened PIL ``image``) as float32 in [0, 1], (H, W), or
+    (H, W, 3) with ``colour``, and notes on what was converted: 8- and 16-bit grey are scaled by
+    their range, float images (mode F, e.g. TIFF) taken as 0..1 and clipped, transparency
+    composited onto black (MNIST's background), colour averaged to grey (ITU-R 601-2 luma)
+    unless ``colour``. Unreadable files and decompression bombs are a one-line ``ValueError``."""
+    from PIL import Image
+
+    image = open_image(path) if image is None else image
+    notes, grey = [], image.mode in GREY_MODES
+    if not grey and not colour:
+        notes.append(f"{path} is {image.mode}; converting it to grayscale (the bundled models "
+                     "were trained on MNIST digits, not colour pictures)")
+    if "A" in image.mode or "transparency" in image.info:
+        notes.append(f"{path} has transparency; compositing it onto black")
+        image = Image.alpha_composite(Image.new("RGBA", image.size, (0, 0, 0, 255)),
+                                      image.convert("RGBA")).convert("L" if grey else "RGB")
+    if image.mode.startswith("I"):
+        x = np.asarray(image, np.float64) / 65535.0  # 16-bit grey (PNG, TIFF)
+    elif image.mode == "F":
+        x = np.asarray(image, np.float64)
+        if x.min() < 0 or x.max() > 1:
+            notes.append(f"{path} is a float image with values outside [0, 1]; clipping them")
+    else:
+        x = np.asarray(image.convert("RGB" if colour else "L"), np.float64) / 255.0
+    if colour and x.ndim == 2:
+        x = np.repeat(x[..., None], 3, axis=-1)
+    return np.clip(x, 0.0, 1.0).astype(np.float32), notes
+
+
+def save_image(image, path):
+    """Write an ``(H, W)`` or ``(H, W, 1 or 3)`` float [0, 1] or uint8 image."""
+    from PIL import Image
+
+    image = to_uint8(image)
+    if image.ndim == 3 and image.shape[-1] == 1:
+        image = image[..., 0]
+    return _save_atomic(Image.fromarray(image), path)
+
+
+def save_gif(frames, path, fps=20):
+    """Write ``(n, H, W, 1 or 3)`` frames (uint8 or float [0, 1]) as a looping animated GIF."""
+    from PIL import Image
+
+    frames = to_uint8(frames)
+    if frames.ndim != 4 or frames.shape[-1] not in (1, 3) or len(frames) == 0:
+        raise ValueError(f"frames must be (n, H, W, 1 or 3), got {frames.shape}")
+    images = [Image.fromarray(f[..., 0] if f.shape[-1] == 1 else f) for f in frames]
+    return _save_atomic(images[0], path, save_all=True, append_images=images[1:],
+                        duration=round(1000 / fps), loop=0)
+
+
+def float_batch(images):
+    """Any (N, H, W[, 1]) grey or (N, H, W, 3) colour batch (tensor or array, uint8 or float in
+    [0, 1]) -> float (N, H, W) or (N, H, W, 3)."""
+    x = np.asarray(images)
+    if x.dtype == np.uint8:
+        x = x.astype(np.float32) / 255.0
+    if x.ndim == 4 and x.shape[-1] == 1:
+        x = x[..., 0]
+    if x.ndim != 3 and not (x.ndim == 4 and x.shape[-1] == 3):
+        raise ValueError(f"expected images (N, H, W), (N, H, W, 1) or (N, H, W, 3), got {x.shape}")
+    return np.clip(x, 0.0, 1.0)
+
+
+def grid_array(images, ncols=10, pad=1, pad_value=1.0):
+    """Tile a batch into one float array (2-D, or 3-D for colour), ``ncols`` images a row,
+    ``pad`` pixels apart."""
+    x = float_batch(images)
+    n, h, w = x.shape[:3]
+    nrows = -(-n // ncols)
+    out = np.full((nrows * (h + pad) + pad, ncols * (w + pad) + pad, *x.shape[3:]), pad_value,
+                  np.float32)
+    for i, im in enumerate(x):
+        r, c = divmod(i, ncols)
+        out[pad + r * (h + pad):pad + r * (h + pad) + h, pad + c * (w + pad):pad + c * (w + pad) + w] = im
+    return out
+
+
+def save_grid(images, path, ncols=None, scale=1, pad=1):
+    """Save a grid PNG, pixel for pixel (``scale`` times nearest-neighbour enlarged).
+
+    ``images`` is one batch, or a list of equally long batches (one row each, sizes may differ:
+    smaller images are centred in the largest cell).
+    """
+    from PIL import Image
+
+    if isinstance(images, (list, tuple)):
+        rows = [float_batch(b) for b in images]
+        if len({r.ndim for r in rows}) > 1:  # grey rows beside colour ones
+            rows = [np.repeat(r[..., None], 3, -1) if r.ndim == 3 else r for r in rows]
+        h = max(r.shape[1] for r in rows)
+        w = max(r.shape[2] for r in rows)
+        ncols = ncols or max(len(r) for r in rows)
+        batch = np.concatenate([_pad_to(r, h, w) for r in rows])
+    else:
+        batch = float_batch(images)
+        ncols = ncols or min(len(batch), 10)
+    grid = grid_array(batch, ncols=ncols, pad=pad)
+    im = Image.fromarray(np.round(grid * 255).astype(np.uint8))
+    if scale > 1:
+        im = im.resize((im.width * scale, im.height * scale), Image.NEAREST)
+    return _save_atomic(im, path)
+
+
+def _pad_to(x, h, w):
+    dh, dw = h - x.shape[1], w - x.shape[2]
+    return np.pad(x, ((0, 0), (dh // 2, dh - dh // 2), (dw // 2, dw - dw // 2))
+                  + ((0, 0),) * (x.ndim - 3), constant_values=1.0)
