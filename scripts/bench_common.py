@@ -89,7 +89,7 @@ def machine():
     import keras
     import tensorflow as tf
 
-    from sr_lib.rendering import usable_cores
+    from sr_lib.runtime import usable_cores
 
     return {"usable_cores": usable_cores(), "processor": platform.processor() or platform.machine(),
             "python": platform.python_version(), "tensorflow": tf.__version__,

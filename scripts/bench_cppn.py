@@ -36,7 +36,7 @@ def main(argv=None):
     parser.add_argument("--out", default="readme_assets/cppn_bench.json")
     args = parser.parse_args(argv)
 
-    from sr_lib.notebook import quiet_tensorflow
+    from sr_lib.runtime import quiet_tensorflow
 
     quiet_tensorflow()
     load_before = load_average()

@@ -71,7 +71,7 @@ def main():
     parser.add_argument("--no-large", action="store_true", help="skip the two large upscales")
     args = parser.parse_args()
 
-    from sr_lib.notebook import quiet_tensorflow
+    from sr_lib.runtime import quiet_tensorflow
 
     quiet_tensorflow()
     load_before = load_average()

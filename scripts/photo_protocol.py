@@ -59,7 +59,7 @@ def main(argv=None):
 
     from PIL import Image
 
-    from sr_lib.notebook import quiet_tensorflow
+    from sr_lib.runtime import quiet_tensorflow
 
     held_out = image_files(args.dir / "test")
     if "bicubic" not in args.methods:

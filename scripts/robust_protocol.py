@@ -55,7 +55,7 @@ def main(argv=None):
     for scale in scales:
         metrics.check_scale(scale)
 
-    from sr_lib.notebook import quiet_tensorflow
+    from sr_lib.runtime import quiet_tensorflow
 
     quiet_tensorflow()
     from sr_lib.upscalers import get_upscaler

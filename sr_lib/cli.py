@@ -11,7 +11,7 @@ from pathlib import Path
 
 from sr_lib import metrics, recipes  # light: import TensorFlow only when a run starts
 from sr_lib.degradations import NAMED, named
-from sr_lib.notebook import quiet_tensorflow  # each command calls it once its arguments check out
+from sr_lib.runtime import STRATEGIES, get_strategy, quiet_tensorflow, worker_dir  # light
 from sr_lib.pretrained import DESCRIPTIONS, is_bundled, model_path
 from sr_lib.upscalers import INTERPOLATIONS, get_upscaler  # light: no TensorFlow until used
 
@@ -122,7 +122,7 @@ def build_parser():
     tr.add_argument("--no-adv", action="store_true", help="GANs: no adversarial loss")
     tr.add_argument("--seed", type=int, default=0)
     tr.add_argument("--limit", type=_positive, help="train on the first N training images")
-    tr.add_argument("--strategy", choices=recipes.STRATEGIES, default="default",
+    tr.add_argument("--strategy", choices=STRATEGIES, default="default",
                     help="tf.distribute strategy (multiworker reads TF_CONFIG)")
     tr.add_argument("--out", default=None, help="run folder (default runs/MODEL[_latent]"
                                                 "[_no_adv]); rerunning the same command resumes")
@@ -234,7 +234,7 @@ def cmd_train(args):
     if variant and args.model not in recipes.GANS:
         raise ValueError("--latent-only and --no-adv choose GAN variants (vae_gan, cppn_gan)")
     out = args.out or recipes.default_run_dir(args.model, **variant)
-    own = recipes.worker_dir(out, args.strategy)  # multiworker: checks TF_CONFIG before any work
+    own = worker_dir(out, args.strategy)  # multiworker: checks TF_CONFIG before any work
     photo = args.model in recipes.PHOTO_MODELS
     if photo:  # DIR/train, DIR/val and DIR/test, as `sr-lib photos DIR` writes
         if not args.data:
@@ -254,7 +254,7 @@ def cmd_train(args):
                              "evaluated; give more images")
         x_train, x_val = x_train[:args.limit] if args.limit else x_train, None
     # a multi-worker strategy must exist before TensorFlow starts (quiet_tensorflow starts it)
-    quiet_tensorflow(first=(lambda: recipes.get_strategy("multiworker"))
+    quiet_tensorflow(first=(lambda: get_strategy("multiworker"))
                      if args.strategy == "multiworker" else None)
     model, history, wall = recipes.train(
         args.model, out, x_train=x_train, x_val=x_val, epochs=args.epochs,

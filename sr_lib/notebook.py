@@ -1,13 +1,12 @@
 """Notebook conveniences. ``TRAIN = switch("TRAIN")`` (``$SR_LIB_TRAIN=1``): off, models come
 from the bundled weights; on, the notebook trains them with the recipe call of ``sr-lib train``.
-``EXPORT = switch("EXPORT")`` is the only way a notebook writes into the repository. Also: quiet
-TensorFlow start-up, and the check that a notebook reproduces its committed results."""
+``EXPORT = switch("EXPORT")`` is the only way a notebook writes into the repository. Also: the
+check that a notebook reproduces its committed results (TensorFlow start-up: ``sr_lib.runtime``)."""
 
 from __future__ import annotations
 
 import json
 import os
-import sys
 from pathlib import Path
 
 from sr_lib.paths import MODELS_DIR as MODELS, REPO as ROOT
@@ -23,30 +22,6 @@ def switch(name, default=False):
     if value.lower() not in ("0", "1", "true", "false"):
         raise ValueError(f"$SR_LIB_{name.upper()} must be 1/true or 0/false, got {value!r}")
     return value.lower() in ("1", "true")
-
-
-def quiet_tensorflow(first=None):
-    """Import TensorFlow without its start-up log lines (oneDNN, CUDA probing), which TF 2.2x
-    writes before reading ``TF_CPP_MIN_LOG_LEVEL``: stderr points at /dev/null while it loads.
-    ``first()`` runs before TensorFlow starts (a multi-worker strategy must). For a notebook's
-    kernel or the ``sr-lib`` process; importing ``sr_lib`` never calls it."""
-    if "tensorflow" in sys.modules and first is None:
-        return  # returns nothing: a notebook cell ending in this call displays nothing
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    sys.stderr.flush()
-    saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, 2)
-    try:
-        import tensorflow as tf
-
-        if first is not None:
-            first()
-        tf.config.list_logical_devices()
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-        os.close(devnull)
-    tf.get_logger().setLevel("ERROR")
 
 
 def check_results(rows, path, *, strict=True, psnr_tol=0.02, ssim_tol=0.001, key="rows"):

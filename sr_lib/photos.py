@@ -12,7 +12,6 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-import numpy as np
 
 from sr_lib.files import replacing, write_json
 from sr_lib.images import SUFFIXES

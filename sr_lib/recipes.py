@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import os
 import random
 import time
 import warnings
@@ -17,6 +16,7 @@ from pathlib import Path
 
 from sr_lib.degradations import ROBUST
 from sr_lib.files import write_json
+from sr_lib.runtime import get_strategy, precision, worker_dir
 
 SPEC_FILE = "run.json"
 RESULT_FILE = "result.json"
@@ -49,8 +49,6 @@ RECIPES = {
 PHOTO_MODELS = tuple(m for m, r in RECIPES.items() if "patch" in r)  # train on picture folders
 MODELS = tuple(RECIPES)
 GANS = tuple(m for m, r in RECIPES.items() if "adv_weight" in r)  # SRGAN-trained, fixed LR size
-STRATEGIES = ("default", "mirrored", "multiworker")
-_MULTIWORKER = []  # this process's MultiWorkerMirroredStrategy, once made
 
 
 def default_run_dir(model_name, residual=True, adv_weight=None, root="runs"):
@@ -114,49 +112,6 @@ def callbacks(out_dir, sample_inputs=None, sample_targets=None, monitor="val_los
     if patience:
         cbs.append(keras.callbacks.EarlyStopping(monitor, patience=patience, mode="min"))
     return cbs
-
-
-def get_strategy(name="default"):
-    """A ``tf.distribute`` strategy by name. ``multiworker`` (``TF_CONFIG``'s cluster) is made once
-    per process, before any other TensorFlow work (collective ops are set up at start-up)."""
-    if name not in STRATEGIES:
-        raise ValueError(f"unknown strategy {name!r}; choose from {STRATEGIES}")
-    worker_dir(".", name)  # multiworker: a bad TF_CONFIG fails here, before TensorFlow loads
-    import tensorflow as tf
-
-    if name != "multiworker":
-        return (tf.distribute.MirroredStrategy() if name == "mirrored"
-                else tf.distribute.get_strategy())
-    from sr_lib.training import MultiWorkerStrategy
-
-    try:
-        if not _MULTIWORKER:
-            _MULTIWORKER.append(MultiWorkerStrategy())
-    except RuntimeError as exc:  # "Collective ops must be configured at program startup"
-        if "program startup" in str(exc):
-            raise ValueError("strategy 'multiworker' must be created before TensorFlow runs "
-                             "anything: call train() first, in a fresh process") from None
-        raise
-    return _MULTIWORKER[0]
-
-
-def worker_dir(out_dir, strategy="default"):
-    """This process's run folder: ``out_dir``, or ``out_dir/worker_N`` on multi-worker workers
-    but the chief (worker 0): workers sharing ``out_dir`` never write the same file."""
-    if strategy != "multiworker":
-        return Path(out_dir)
-    text = os.environ.get("TF_CONFIG")
-    try:
-        config = json.loads(text)
-        kind, index, cluster = config["task"]["type"], config["task"]["index"], config["cluster"]
-        if kind in ("chief", "worker") and 0 <= index < len(cluster[kind]):
-            chief = kind == "chief" or (index == 0 and "chief" not in cluster)
-            return Path(out_dir) if chief else Path(out_dir) / f"{kind}_{index}"
-    except (TypeError, ValueError, KeyError):
-        pass
-    raise ValueError(f"strategy 'multiworker' needs $TF_CONFIG ({'malformed' if text else 'unset'}"
-                     """), e.g. {"cluster": {"worker": ["host1:port", "host2:port"]}, "task": """
-                     """{"type": "worker", "index": 0}}""")
 
 
 @contextlib.contextmanager
@@ -226,8 +181,6 @@ def train(model_name, out_dir, *, x_train, x_val=None, val_size=None, epochs=Non
     (an int, or a ``range`` drawn from per batch), validation to ``val_lr_size``. Arguments left
     ``None`` take the recipe's (:data:`RECIPES`); ``model_kwargs`` go to the builder."""
     from sr_lib.data import degrade, pairs, to_float
-    from sr_lib.training import precision
-
     if model_name not in RECIPES:
         raise ValueError(f"unknown model {model_name!r}; choose from {MODELS}")
     given = dict(epochs=epochs, batch_size=batch_size, lr_sizes=lr_sizes, val_lr_size=val_lr_size,

@@ -14,26 +14,18 @@ batch size. Used by :func:`render`
 from __future__ import annotations
 
 import itertools
-import os
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import tensorflow as tf
 
 from sr_lib.coords import MAX_PIXELS, check_pixels, size_pair
+from sr_lib.runtime import usable_cores
 
 DEFAULT_CHUNK = 2**17  # output pixels per step, summed over the batch
 BLOCK = 4096  # pixels per block inside a step: one block's activations fit in a core's L2 cache
 
 _POOL = {}
-
-
-def usable_cores():
-    """The CPU cores this process may run on (``os.sched_getaffinity``), not the machine's."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover - macOS, Windows
-        return os.cpu_count() or 1
 
 
 def release_threads():

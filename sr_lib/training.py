@@ -7,7 +7,6 @@ not read from ``generator.losses``, which replicas tracing in parallel threads w
 
 from __future__ import annotations
 
-import contextlib
 import math
 from pathlib import Path
 
@@ -15,6 +14,7 @@ import keras
 import tensorflow as tf
 
 from sr_lib.files import replacing
+from sr_lib.runtime import precision
 
 TRACKED = ("g_loss", "d_loss", "recon", "adv", "kl", "psnr")
 
@@ -136,16 +136,6 @@ class SRGAN(keras.Model):
         return cls(**config)
 
 
-class MultiWorkerStrategy(tf.distribute.MultiWorkerMirroredStrategy):
-    """``MultiWorkerMirroredStrategy`` whose ``reduce`` takes what Keras 3's ``fit`` passes it
-    across workers (keras-team/keras#20585): a nested (x, y) batch, scalars with ``axis=0``."""
-
-    def reduce(self, reduce_op, value, axis):
-        reduce, local = super().reduce, self.experimental_local_results
-        return tf.nest.map_structure(
-            lambda v: reduce(reduce_op, v, axis if local(v)[0].shape.rank else None), value)
-
-
 class TrainingDiverged(RuntimeError):
     """A training loss became NaN or infinite."""
 
@@ -200,18 +190,6 @@ class SampleGrid(keras.callbacks.Callback):
             rows.append(self.targets)
         self.out_dir.mkdir(parents=True, exist_ok=True)
         save_grid(rows, self.out_dir / f"epoch_{epoch + 1:03d}.png", scale=self.scale)
-
-
-@contextlib.contextmanager
-def precision(policy):
-    """Build layers under the Keras dtype ``policy`` (``mixed_bfloat16``: bfloat16 compute,
-    float32 weights), then restore the global one."""
-    previous = keras.config.dtype_policy()
-    keras.config.set_dtype_policy(policy)
-    try:
-        yield
-    finally:
-        keras.config.set_dtype_policy(previous)
 
 
 def float32_copy(network):

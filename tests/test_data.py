@@ -1,5 +1,4 @@
 import gzip
-import shutil
 import struct
 
 import numpy as np

@@ -21,7 +21,7 @@ import numpy as np
 import pytest
 
 import sr_lib.models  # noqa: F401 (registers the layers of saved models)
-from sr_lib import recipes
+from sr_lib import runtime
 from sr_lib.cli import main
 from sr_lib.data import load_mnist
 
@@ -112,7 +112,7 @@ def test_cli_two_workers_train_local_cppn_like_one_process(tmp_path, data_npz):
 GAN_WORKER = textwrap.dedent("""
     import json, sys
     import keras, numpy as np
-    from sr_lib import recipes
+    from sr_lib import recipes, runtime
     from sr_lib.data import load_mnist
 
     out, strategy, seed, variants = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4:]
@@ -125,7 +125,7 @@ GAN_WORKER = textwrap.dedent("""
         run = f"{out}/{variant}"
         recipes.train("vae_gan", run, x_train=x[:96], x_val=x[-16:], epochs=1, batch_size=32,
                       latent_dim=8, seed=seed, strategy=strategy, verbose=0)
-        replicas.append(recipes.get_strategy(strategy).num_replicas_in_sync)
+        replicas.append(runtime.get_strategy(strategy).num_replicas_in_sync)
     print(json.dumps(replicas))
 """)
 
@@ -173,14 +173,14 @@ def test_worker_dir(monkeypatch):
     def folder(cluster, kind, index):
         task = {"type": kind, "index": index}
         monkeypatch.setenv("TF_CONFIG", json.dumps({"cluster": cluster, "task": task}))
-        return recipes.worker_dir("out", "multiworker").as_posix()
+        return runtime.worker_dir("out", "multiworker").as_posix()
 
     workers = {"worker": ["a:1", "b:1"]}
     assert folder(workers, "worker", 0) == "out" and folder(workers, "worker", 1) == "out/worker_1"
     with_chief = {"chief": ["c:1"], **workers}
     assert folder(with_chief, "chief", 0) == "out"
     assert folder(with_chief, "worker", 0) == "out/worker_0"
-    assert recipes.worker_dir("out").as_posix() == "out"  # other strategies: the folder itself
+    assert runtime.worker_dir("out").as_posix() == "out"  # other strategies: the folder itself
 
 
 API_AFTER_TENSORFLOW = textwrap.dedent("""

@@ -88,7 +88,7 @@ def test_notebook_outputs_hold_nothing_machine_specific(notebook):
 
 
 def test_quiet_tensorflow_returns_nothing_a_cell_would_display():
-    code = ("from sr_lib.notebook import quiet_tensorflow; "
+    code = ("from sr_lib.runtime import quiet_tensorflow; "
             "print(quiet_tensorflow(), quiet_tensorflow())")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "None None"

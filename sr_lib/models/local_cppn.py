@@ -15,7 +15,8 @@ from keras import layers, ops
 
 from sr_lib.coords import check_pixels, grid
 from sr_lib.rendering import (BLOCK, DEFAULT_CHUNK, blocks, chunk_size, pixel_coords, progress_bar,
-                              run_chunks, usable_cores)
+                              run_chunks)
+from sr_lib.runtime import usable_cores
 
 SHIFTS = ((-1, -1), (-1, 1), (1, -1), (1, 1))  # (dy, dx) to the four surrounding LR cells
 TILE = 256  # LR pixels a side encoded at once (plus the encoder's halo): bounds upscale's memory
