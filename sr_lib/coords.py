@@ -10,6 +10,20 @@ import numpy as np
 MAX_PIXELS = 2**28  # 16384 x 16384 (batch included): larger outputs must be asked for explicitly
 
 
+def check_int(value, name, low=1, high=None, optional=False):
+    """``value`` as a Python int in ``[low, high]`` (Python or NumPy integers; not bools, floats
+    or strings; ``None`` passes through with ``optional``), else a one-line ``ValueError``: the
+    one integer check of the package."""
+    if optional and value is None:
+        return None
+    if not (isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+            and value >= low and (high is None or value <= high)):
+        wanted = ("a positive int" if low == 1 and high is None else f"an int >= {low}"
+                  if high is None else f"an int from {low} to {high}")
+        raise ValueError(f"{name} must be {wanted}{' or None' if optional else ''}, got {value!r}")
+    return int(value)
+
+
 def size_pair(size, name="size", max_side=None):
     """``N`` or ``(H, W)`` -> ``(H, W)`` of positive Python ints, else a one-line ``ValueError``.
 

@@ -15,6 +15,7 @@ import warnings
 from pathlib import Path
 
 from sr_lib.degradations import ROBUST
+from sr_lib.coords import check_int
 from sr_lib.files import write_json
 from sr_lib.runtime import get_strategy, precision, worker_dir
 
@@ -202,9 +203,7 @@ def train(model_name, out_dir, *, x_train, x_val=None, val_size=None, epochs=Non
     if unknown:
         raise ValueError(f"{model_name} has no {' or '.join(unknown)} (GANs only)")
     for name in ("epochs", "batch_size"):
-        value = recipe[name]
-        if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-            raise ValueError(f"{name} must be a positive int, got {value!r}")
+        recipe[name] = check_int(recipe[name], name)
     distribution = get_strategy(strategy)  # before any TensorFlow op (multiworker needs it)
     if model_name in PHOTO_MODELS:  # folders of pictures: random patches streamed from them
         x_train, x_val, data = _photo_data(x_train, x_val, recipe["patch"], seed)
@@ -284,9 +283,7 @@ def _array_data(x_train, x_val, val_size):
 
     if x_val is None:
         val_size = min(VAL_SIZE, max(1, len(x_train) // 10)) if val_size is None else val_size
-        if isinstance(val_size, bool) or not isinstance(val_size, int) or not 0 < val_size < len(x_train):
-            raise ValueError(f"val_size must be between 1 and len(x_train) - 1 = "
-                             f"{len(x_train) - 1}, got {val_size!r}")
+        val_size = check_int(val_size, "val_size (at most len(x_train) - 1)", 1, len(x_train) - 1)
         x_train, x_val = x_train[:-val_size], x_train[-val_size:]
     if len(x_train) == 0 or len(x_val) == 0:
         raise ValueError("training needs at least one training and one validation image")

@@ -19,7 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import tensorflow as tf
 
-from sr_lib.coords import MAX_PIXELS, check_pixels, size_pair
+from sr_lib.coords import MAX_PIXELS, check_int, check_pixels, size_pair
 from sr_lib.runtime import usable_cores
 
 DEFAULT_CHUNK = 2**17  # output pixels per step, summed over the batch
@@ -68,9 +68,7 @@ def chunk_size(n, batch, chunk=DEFAULT_CHUNK):
     the batch (``None``: all) as even as the steps allow: one block (the power of two >= ``n``)
     for images of up to ``BLOCK`` pixels, else at least two whole ``BLOCK``\ s (XLA compiles a
     one-trip loop differently, which would change the rounding)."""
-    if chunk is not None and (isinstance(chunk, bool) or not isinstance(chunk, (int, np.integer))
-                              or chunk <= 0):
-        raise ValueError(f"chunk must be a positive int or None, got {chunk!r}")
+    check_int(chunk, "chunk", optional=True)
     if n <= BLOCK:
         return 1 << (n - 1).bit_length()
     limit = n if chunk is None else max(int(chunk) // batch, 1)
@@ -184,10 +182,8 @@ def render(model, z, size, chunk=DEFAULT_CHUNK, dtype="float32", progress=False,
     if dtype not in ("float32", "uint8"):
         raise ValueError(f"dtype must be 'float32' or 'uint8', got {dtype!r}")
     height, width = check_pixels(size, len(z), max_pixels)
-    chunk_size(1, 1, chunk)  # validates chunk before anything is compiled
-    if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int)
-                                or workers <= 0):
-        raise ValueError(f"workers must be a positive int or None, got {workers!r}")
+    check_int(chunk, "chunk", optional=True)  # before anything is compiled
+    check_int(workers, "workers", optional=True)
     fn = _cppn_step(model)
     z_t, h_t, w_t = tf.constant(z), tf.constant(height, tf.int64), tf.constant(width, tf.int64)
     out = render_chunks(lambda start, count: fn(start, z_t, h_t, w_t, count, dtype == "uint8"),

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from sr_lib.coords import check_int
+
 
 def random_latents(n, latent_dim, seed=None):
     """``(n, latent_dim)`` float32 latents ~ N(0, 1)."""
@@ -18,8 +20,7 @@ def interpolate(z0, z1, steps, method="slerp", endpoint=True):
     z0, z1 = np.asarray(z0, np.float64), np.asarray(z1, np.float64)
     if z0.shape != z1.shape or z0.ndim != 1:
         raise ValueError(f"z0 and z1 must be 1-D of the same size, got {z0.shape} and {z1.shape}")
-    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 1:
-        raise ValueError(f"steps must be a positive int, got {steps!r}")
+    check_int(steps, "steps")
     t = np.linspace(0.0, 1.0, steps, endpoint=endpoint)[:, None]
     if method == "linear":
         path = (1 - t) * z0 + t * z1

@@ -25,3 +25,21 @@ def test_grids_sample_the_same_square():
 def test_grid_rejects_bad_sizes(bad):
     with pytest.raises(ValueError, match="positive int"):
         grid(bad, 4)
+
+
+def test_check_int_is_the_one_integer_check():
+    import numpy as np
+
+    from sr_lib.coords import check_int
+
+    assert check_int(np.int64(3), "n") == 3 and type(check_int(np.int64(3), "n")) is int
+    assert check_int(None, "chunk", optional=True) is None
+    assert check_int(64, "depth", 1, 64) == 64
+    for bad, message in ((True, "n must be a positive int"), (2.0, "positive int"),
+                         ("3", "positive int"), (0, "positive int"), (np.bool_(True), "positive")):
+        with pytest.raises(ValueError, match=message):
+            check_int(bad, "n")
+    with pytest.raises(ValueError, match="depth must be an int from 1 to 64, got 65"):
+        check_int(65, "depth", 1, 64)
+    with pytest.raises(ValueError, match="chunk must be a positive int or None"):
+        check_int(-1, "chunk", optional=True)

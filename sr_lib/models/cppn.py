@@ -14,6 +14,8 @@ from __future__ import annotations
 import keras
 from keras import ops
 
+from sr_lib.coords import check_int
+
 CHANNELS = (1, 3)
 
 
@@ -93,8 +95,7 @@ def build_cppn(latent_dim, channels=1, hidden=32, depth=4, activation="tanh", sc
     ``seed`` (``None``: Keras' global seed)."""
     for label, value, high in (("latent_dim", latent_dim, 4096), ("hidden", hidden, 4096),
                                ("depth", depth, 64)):
-        if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= high:
-            raise ValueError(f"{label} must be an int from 1 to {high}, got {value!r}")
+        check_int(value, label, 1, high)
     if channels not in CHANNELS:
         raise ValueError(f"channels must be 1 (grey) or 3 (RGB), got {channels!r}")
     if not scale > 0:

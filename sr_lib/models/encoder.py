@@ -5,13 +5,12 @@ from __future__ import annotations
 import keras
 from keras import layers
 
-from sr_lib.coords import image_shape
+from sr_lib.coords import check_int, image_shape
 from sr_lib.layers import DEFAULT_KL_WEIGHT, Sampling
 
 
 def check_latent_dim(latent_dim):
-    if isinstance(latent_dim, bool) or not isinstance(latent_dim, int) or not 0 < latent_dim <= 4096:
-        raise ValueError(f"latent_dim must be an int from 1 to 4096, got {latent_dim!r}")
+    check_int(latent_dim, "latent_dim", 1, 4096)
 
 
 def build_encoder(lr_shape=(26, 26, 1), latent_dim=128, kl_weight=DEFAULT_KL_WEIGHT, seed=None):

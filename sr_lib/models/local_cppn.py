@@ -13,7 +13,7 @@ import tensorflow as tf
 import numpy as np
 from keras import layers, ops
 
-from sr_lib.coords import check_pixels, grid
+from sr_lib.coords import check_int, check_pixels, grid
 from sr_lib.rendering import (BLOCK, DEFAULT_CHUNK, blocks, chunk_size, pixel_coords, progress_bar,
                               run_chunks)
 from sr_lib.runtime import usable_cores
@@ -159,10 +159,8 @@ class LocalCPPN(keras.Model):
         lr = np.asarray(lr, np.float32)
         batch, lr_h, lr_w = lr.shape[:3]
         height, width = check_pixels(size, batch)
-        chunk_size(1, 1, chunk)  # validates chunk
-        if isinstance(tile, bool) or not isinstance(tile, (int, np.integer)) or tile < 1:
-            raise ValueError(f"tile must be a positive int, got {tile!r}")
-        tile = int(tile)
+        check_int(chunk, "chunk", optional=True)
+        tile = check_int(tile, "tile")
         rows, cols = tile_bands(lr_h, height, tile), tile_bands(lr_w, width, tile)
         tile_pixels = max(r[1] - r[0] for r in rows) * max(c[1] - c[0] for c in cols)
         crop = min(lr_h, max(r[3] - r[2] for r in rows) + 2 * self.halo) * min(
@@ -254,8 +252,7 @@ def build_local_cppn(channels=1, features=48, blocks=3, hidden=48, depth=3, out_
     """A built :class:`LocalCPPN` (see the class for the parameters, each with a named limit)."""
     for name, value, high in (("features", features, 4096), ("hidden", hidden, 4096),
                               ("blocks", blocks, 64), ("depth", depth, 64), ("unfold", unfold, 15)):
-        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= high:
-            raise ValueError(f"{name} must be an int from 1 to {high}, got {value!r}")
+        check_int(value, name, 1, high)
     model = LocalCPPN(channels, features, blocks, hidden, depth, out_size, unfold)
     model.build((None, None, None, channels))
     return model
