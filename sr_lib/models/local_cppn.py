@@ -8,6 +8,8 @@ CVPR 2021) and added to a bilinear sample of the LR image. Coordinates: :mod:`sr
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import keras
 import tensorflow as tf
 import numpy as np
@@ -73,6 +75,27 @@ def tile_bands(lr_n, out_n, tile):
         hi = int(np.floor((o1 - 0.5) * lr_n / out_n - 0.5)) + 3
         bands.append((o0, o1, max(0, lo), min(lr_n, hi)))
     return bands
+
+
+class TilePlan(NamedTuple):
+    """Where one tile of :meth:`LocalCPPN.upscale` sits, as int32 scalars (each a tensor of its
+    own, so the compiled decoder is traced once for every tile and picture size): the output
+    and LR sizes, the tile's first output row and column and its size, the LR rows and columns
+    its ensembles read, and the number of images. Every count is below MAX_PIXELS = 2**28."""
+
+    out_h: tf.Tensor
+    out_w: tf.Tensor
+    lr_h: tf.Tensor
+    lr_w: tf.Tensor
+    y0: tf.Tensor
+    x0: tf.Tensor
+    tile_h: tf.Tensor
+    tile_w: tf.Tensor
+    r0: tf.Tensor
+    c0: tf.Tensor
+    n_rows: tf.Tensor
+    n_cols: tf.Tensor
+    images: tf.Tensor
 
 
 @keras.saving.register_keras_serializable(package="sr_lib")
@@ -188,8 +211,9 @@ class LocalCPPN(keras.Model):
                     pad = [[0, span - int(np.prod(codes.shape[:3]))], [0, 0]]
                     codes = tf.pad(tf.reshape(codes, (-1, self.hidden)), pad)
                     skip = tf.pad(tf.reshape(skip, (-1, self.channels)), pad)
-                    where = tf.constant([height, width, lr_h, lr_w, y0, x0, y1 - y0, x1 - x0,
-                                         r0, c0, r1 - r0, c1 - c0, len(images)], tf.int32)
+                    where = TilePlan(*(tf.constant(v, tf.int32) for v in (
+                        height, width, lr_h, lr_w, y0, x0, y1 - y0, x1 - x0, r0, c0, r1 - r0,
+                        c1 - c0, len(images))))
                     values = np.empty((1, len(images) * (y1 - y0) * (x1 - x0), self.channels),
                                       np.float32)
                     run_chunks(lambda start, n: decode(codes, skip, where, start, n), values,
@@ -202,10 +226,8 @@ class LocalCPPN(keras.Model):
     def decode_tile(self, codes, lr, where, start, count):
         """Clipped values of the output pixels ``start .. start+count-1`` of one tile, numbered
         image by image, row-major inside the tile; ``codes`` (R, hidden) and ``lr`` (R, C) are the
-        tile's flat LR grids (zero-padded), ``where`` = (H, W, h, w, y0, x0, tile height, tile
-        width, LR row, LR column, LR rows, LR columns, images) places the tile."""
-        out_h, out_w, lr_h, lr_w, y0, x0, tile_h, tile_w, r0, c0, n_rows, n_cols, images = [
-            where[i] for i in range(13)]  # int32: every count is below MAX_PIXELS = 2**28
+        tile's flat LR grids (zero-padded), ``where`` (a :class:`TilePlan`) places the tile."""
+        out_h, out_w, lr_h, lr_w, y0, x0, tile_h, tile_w, r0, c0, n_rows, n_cols, images = where
         cell = tf.stack([2.0 / tf.cast(out_w, tf.float32), 2.0 / tf.cast(out_h, tf.float32)])
         cell = cell * tf.cast(tf.stack([lr_w, lr_h]), tf.float32) / 2.0
         start = tf.cast(start, tf.int32)
