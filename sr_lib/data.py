@@ -262,24 +262,23 @@ def pairs(hr, lr_size, *, batch_size=64, shuffle=True, seed=0, mix=None):
         if not sizes:
             raise ValueError("lr_size range is empty")
         choices = tf.constant(sizes, tf.int32)
-        draws = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=shuffle)
-        ds = tf.data.Dataset.zip(ds, draws)
 
-        def make(batch, r):
+        def size_of(r):  # a random square LR size per batch
             s = choices[tf.cast(r % len(sizes), tf.int32)]
-            return lower(batch, tf.stack([s, s]), r), batch
+            return tf.stack([s, s])
     else:
-        height, width = size_pair(lr_size, "lr_size", MAX_LR_SIZE)
-        draws = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=shuffle)
-        ds = tf.data.Dataset.zip(ds, draws)
+        fixed = size_pair(lr_size, "lr_size", MAX_LR_SIZE)
 
-        def make(batch, r):
-            return lower(batch, (height, width), r), batch
+        def size_of(r):
+            return fixed
+    # one seeded draw per batch: its LR size and its degradations (a fixed sequence unshuffled)
+    draws = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=shuffle)
+    ds = tf.data.Dataset.zip(ds, draws)
 
-    def lower(batch, size, r):
+    def make(batch, r):
         if mix is None:
-            return _downsample(batch, size)
+            return _downsample(batch, size_of(r)), batch
         from sr_lib.degradations import random_degrade
 
-        return random_degrade(batch, size, tf.stack([r // 7919, r % 7919]), mix)
+        return random_degrade(batch, size_of(r), tf.stack([r // 7919, r % 7919]), mix), batch
     return ds.map(make, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)

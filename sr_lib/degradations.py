@@ -92,14 +92,17 @@ def named(name):
     a kernel of :data:`KERNELS` (``bicubic`` is :func:`sr_lib.data.degrade`), ``blur`` (Gaussian,
     sigma 1 HR pixel, then bicubic) or ``jpegQ`` (bicubic, then Pillow's JPEG at quality Q, its
     default 4:2:0 chroma, as most saved pictures are)."""
-    if name in KERNELS or name == "blur":
-        def resize(hr, size):
-            import tensorflow as tf
+    def resize(hr, size, kernel=name, sigma=None):
+        import tensorflow as tf
 
-            x = _blur(tf.constant(hr, tf.float32), tf.constant(1.0)) if name == "blur" else hr
-            return tf.clip_by_value(_resize(x, size, "bicubic" if name == "blur" else name),
-                                    0.0, 1.0).numpy()
+        x = tf.constant(hr, tf.float32)
+        x = x if sigma is None else _blur(x, tf.constant(sigma))
+        return tf.clip_by_value(_resize(x, size, kernel), 0.0, 1.0).numpy()
+
+    if name in KERNELS:
         return resize
+    if name == "blur":
+        return lambda hr, size: resize(hr, size, "bicubic", sigma=1.0)
     if name.startswith("jpeg") and name[4:].isdigit() and 1 <= int(name[4:]) <= 100:
         quality = int(name[4:])
 
@@ -107,12 +110,10 @@ def named(name):
             import io
 
             import numpy as np
-            import tensorflow as tf
             from PIL import Image
 
-            lr = tf.clip_by_value(_resize(hr, size, "bicubic"), 0.0, 1.0).numpy()  # = degrade
             out = []
-            for image in lr:
+            for image in resize(hr, size, "bicubic"):  # = degrade, then saved as a JPEG
                 pixels = np.round(image * 255).astype(np.uint8)
                 pil = Image.fromarray(pixels[..., 0] if pixels.shape[-1] == 1 else pixels)
                 buffer = io.BytesIO()

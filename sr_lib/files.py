@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import tempfile
+import secrets
 from pathlib import Path
 
 
@@ -16,15 +16,15 @@ def replacing(path):
     error or interruption. The file at ``path`` is always a whole one: the old or a new one."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=f".tmp{path.suffix}",
-                                dir=path.parent)
-    os.close(fd)
-    tmp = Path(name)
+    while True:  # a fresh name, created here (O_EXCL); the mode follows the umask as usual
+        tmp = path.with_name(f".{path.stem}.{secrets.token_hex(6)}.tmp{path.suffix}")
+        try:
+            os.close(os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666))
+            break
+        except FileExistsError:
+            continue
     try:
         yield tmp
-        umask = os.umask(0)
-        os.umask(umask)
-        tmp.chmod(0o666 & ~umask)  # mkstemp's 0600 would make every output private
         tmp.replace(path)
     finally:
         tmp.unlink(missing_ok=True)
