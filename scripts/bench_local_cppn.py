@@ -26,7 +26,7 @@ from bench_common import load_average, machine, matmul_gflops, rate, timed, writ
 
 from sr_lib import get_upscaler
 from sr_lib.data import degrade, load_mnist
-from sr_lib.pretrained import load_pretrained
+from sr_lib.registry import load_pretrained
 
 
 def decoder_flop(m):

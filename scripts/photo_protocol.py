@@ -3,7 +3,7 @@ README show.
 
     python scripts/photo_protocol.py DIR [--methods bicubic lanczos3 photo] [--out FILE]
 
-Runs :func:`sr_lib.metrics.evaluate_photos` (full size, x2, x3, x4, x2.5) on each held-out
+Runs :func:`sr_lib.metrics.evaluate` (full size, x2, x3, x4, x2.5) on each held-out
 picture (``DIR/test``) and writes every picture's rows and their means over the photographs
 (:data:`sr_lib.photos.PHOTOGRAPHS`), over the other pictures (renders, illustrations) and over all
 to ``readme_assets/05_protocol.json`` (atomically).
@@ -12,6 +12,7 @@ to ``readme_assets/05_protocol.json`` (atomically).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 import time
 from pathlib import Path
@@ -25,28 +26,31 @@ SCALES = metrics.PHOTO_SCALES  # (a name of its own: the tests shorten it)
 
 
 def pooled(*sets):
-    """Rows of several disjoint sets of pictures as rows over all of them: every value is a mean
+    """Rows of several disjoint sets of pictures as rows over all of them: every score is a mean
     over pictures, so the pooled one is the mean weighted by each set's ``n``."""
-    keyed = [{(r.get("degradation"), r["method"], r["scale"]): r for r in s["rows"]} for s in sets]
+    keyed = [{(r.degradation, r.method, r.scale): r for r in
+              (x if isinstance(x, metrics.Row) else metrics.Row.from_dict(x) for x in s["rows"])}
+             for s in sets]
     if any(k.keys() != keyed[0].keys() for k in keyed):
         raise ValueError("the sets were measured with different methods or scales")
     rows = []
     for key, first in keyed[0].items():
         parts = [k[key] for k in keyed]
-        n = sum(r["n"] for r in parts)
-        rows.append({k: (first[k] if k in ("degradation", "method", "scale") else
-                         n if k == "n" else sum(r[k] * r["n"] for r in parts) / n)
-                     for k in first})
+        n = sum(r.n for r in parts)
+        mean = {f: sum(getattr(r, f) * r.n for r in parts) / n for f in ("psnr", "ssim", "psnr_rgb")}
+        rows.append(dataclasses.replace(first, n=n, **mean,
+                                        identical=sum(r.identical for r in parts),
+                                        images_per_s=n / sum(r.n / r.images_per_s for r in parts)))
     return rows
 
 
 def gains(rows, base="bicubic"):
     """``{method: {scale: PSNR-Y minus the base method's}}``."""
-    ref = {r["scale"]: r["psnr_y"] for r in rows if r["method"] == base}
+    ref = {r["scale"]: r["psnr"] for r in rows if r["method"] == base}
     out = {}
     for r in rows:
         if r["method"] != base:
-            out.setdefault(r["method"], {})[str(r["scale"])] = round(r["psnr_y"] - ref[r["scale"]], 3)
+            out.setdefault(r["method"], {})[str(r["scale"])] = round(r["psnr"] - ref[r["scale"]], 3)
     return out
 
 
@@ -71,7 +75,7 @@ def main(argv=None):
     pictures = {}
     for i, path in enumerate(held_out, 1):  # one picture at a time: per-picture rows, pooled below
         start = time.perf_counter()
-        rows = metrics.evaluate_photos(args.methods, [path], SCALES)
+        rows = metrics.evaluate(args.methods, [path], scales=SCALES, luma=True)
         with Image.open(path) as image:
             size = "x".join(map(str, image.size))
         gain = gains(rows)

@@ -5,7 +5,7 @@ over bicubic, on the same degraded input, picture by picture.
         [--degradations bicubic area bicubic_naive jpeg75] [--scales 2 4] [--out FILE]
 
 For every picture, degradation (:func:`sr_lib.degradations.named`) and scale it runs
-:func:`sr_lib.metrics.evaluate_photos` (full size) and records each method's PSNR-Y minus
+:func:`sr_lib.metrics.evaluate` (full size) and records each method's PSNR-Y minus
 bicubic's; writes the per-picture gains, their means and their minima to
 ``readme_assets/05_robust.json`` (atomically) and prints the table of notebook 05 and the README.
 """
@@ -64,14 +64,15 @@ def main(argv=None):
     pictures = {}
     for i, path in enumerate(files, 1):
         start = time.perf_counter()
-        rows = metrics.evaluate_photos(methods, [path], scales, degradations=args.degradations)
-        ref = {(r["degradation"], r["scale"]): r["psnr_y"] for r in rows
+        rows = metrics.evaluate(methods, [path], scales=scales, luma=True,
+                                  degradations=args.degradations)
+        ref = {(r["degradation"], r["scale"]): r["psnr"] for r in rows
                if r["method"] == "bicubic"}
         gains = {}
         for r in rows:
             if r["method"] != "bicubic":
                 gains.setdefault(r["method"], {}).setdefault(r["degradation"], {})[
-                    str(r["scale"])] = round(r["psnr_y"] - ref[r["degradation"], r["scale"]], 3)
+                    str(r["scale"])] = round(r["psnr"] - ref[r["degradation"], r["scale"]], 3)
         pictures[path.stem] = gains
         print(f"[{i}/{len(files)}] {path.stem} ({time.perf_counter() - start:.0f} s): {gains}",
               flush=True)

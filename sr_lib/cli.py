@@ -2,20 +2,24 @@
 
 Sizes are ``--size N`` or ``--size H W`` (height first) in every command."""
 
-from __future__ import annotations
-
 import argparse
+import contextlib
 import math
 import sys
 from pathlib import Path
 
 from sr_lib import metrics, recipes  # light: import TensorFlow only when a run starts
 from sr_lib.degradations import NAMED, named
+from sr_lib.files import check_output
 from sr_lib.runtime import STRATEGIES, get_strategy, quiet_tensorflow, worker_dir  # light
-from sr_lib.pretrained import DESCRIPTIONS, is_bundled, model_path
+from sr_lib.registry import DEFAULT, MODELS, bundled, model_path
 from sr_lib.upscalers import INTERPOLATIONS, get_upscaler  # light: no TensorFlow until used
 
 DIGIT_MAX_SIDE = 64  # grey pictures up to this size are digits (MNIST: 28x28), larger ones photos
+PROGRESS_PIXELS = 10**6  # a progress bar for work on at least this many (input + output) pixels
+TEST_MAX_SIDE = 1280  # after `sr-lib train photo`, test pictures are shrunk to this side first
+DIGIT_LR_SIZES = (26, 14, 7)  # `sr-lib evaluate`'s default LR sizes of the 28x28 digits
+CPPN_SIZE, GIF_SIZE = 512, 256  # `sr-lib cppn`'s default output sides for a PNG and a GIF
 
 
 def _add_data_args(p):
@@ -25,10 +29,9 @@ def _add_data_args(p):
 
 def _ints(text, sep, expected):
     """One or two positive ints joined by ``sep`` (ascending for ranges), else an argparse error."""
-    try:
+    values = []
+    with contextlib.suppress(ValueError):
         values = [int(part) for part in text.lower().split(sep)]
-    except ValueError:
-        values = []
     if len(values) not in (1, 2) or min(values) <= 0 or (sep == ":" and values[0] > values[-1]):
         raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}")
     return values
@@ -41,11 +44,9 @@ def _positive(text):
 
 
 def _scale(text):
-    try:
+    with contextlib.suppress(ValueError):
         if math.isfinite(value := float(text)) and value > 0:
             return int(value) if value.is_integer() else value  # tables print x2, not x2.0
-    except ValueError:
-        pass
     raise argparse.ArgumentTypeError(f"must be a positive finite number, got {text!r}")
 
 
@@ -77,7 +78,8 @@ def build_parser():
     ev = sub.add_parser("evaluate", help="PSNR/SSIM/speed table of upscalers on the test split")
     ev.add_argument("--methods", nargs="+", default=["nearest", "bilinear", "bicubic", "lanczos3"],
                     help="upscalers to measure: interpolations, bundled models or .keras files")
-    ev.add_argument("--lr-sizes", nargs="+", type=_positive, default=[26, 14, 7])
+    ev.add_argument("--lr-sizes", nargs="+", type=_positive,
+                    help=f"digits: LR sizes (default {' '.join(map(str, DIGIT_LR_SIZES))})")
     ev.add_argument("--limit", type=_positive, help="use only the first N test images")
     ev.add_argument("--batch-size", type=_positive, default=1000)
     ev.add_argument("--out", default="runs/evaluate", help="folder for evaluation.json/.csv")
@@ -90,16 +92,14 @@ def build_parser():
                     help="--photos: how the small pictures are made, each reported apart: "
                          f"{', '.join(NAMED)} or jpegQ (bicubic, then JPEG at quality Q)")
     _add_data_args(ev)
-    ev.set_defaults(func=cmd_evaluate)
 
     cp = sub.add_parser("cppn", help="render a random CPPN at any size (PNG, or a latent-walk GIF)")
-    cp.add_argument("--size", type=_size, metavar="N | H W",
-                    help="output size: N (square) or H W (default 512, 256 with --gif)")
+    cp.add_argument("--size", type=_size, metavar="N | H W", help="output size: N (square) or "
+                    f"H W (default {CPPN_SIZE}, {GIF_SIZE} with --gif)")
     cp.add_argument("--channels", type=int, choices=(1, 3), default=1, help="1 grey, 3 RGB")
     cp.add_argument("--seed", type=int, default=0, help="seeds the weights and the latents")
-    cp.add_argument("--latent-dim", type=_positive, default=8)
-    cp.add_argument("--hidden", type=_positive, default=32)
-    cp.add_argument("--depth", type=_positive, default=4)
+    for flag, default in (("--latent-dim", 8), ("--hidden", 32), ("--depth", 4)):
+        cp.add_argument(flag, type=_positive, default=default)
     cp.add_argument("--activation", default="tanh", help="tanh, sin, gaussian, relu, ...")
     cp.add_argument("--scale", type=float, default=8.0, help="zoom: larger is finer")
     cp.add_argument("--gif", action="store_true", help="write a looping latent walk GIF")
@@ -108,14 +108,13 @@ def build_parser():
     cp.add_argument("--fps", type=_positive, default=20, help="GIF frames per second")
     cp.add_argument("--out", help="output path (default cppn.png, or cppn.gif with --gif)")
     cp.add_argument("--quiet", action="store_true", help="no progress bar")
-    cp.set_defaults(func=cmd_cppn)
 
     tr = sub.add_parser("train", help="train a model of the series into a resumable run folder")
-    tr.add_argument("model", choices=recipes.MODELS, help="which model to train")
+    tr.add_argument("model", choices=list(MODELS), help="which model to train")
     tr.add_argument("--lr-size", type=_lr_range, help="LR size N, or LOW:HIGH drawn per batch "
                                                       "(default: the recipe's)")
-    tr.add_argument("--epochs", type=_positive, help="default: the recipe's (local_cppn 7; "
-                                                     "vae_gan 30, cppn_gan 20 at most)")
+    tr.add_argument("--epochs", type=_positive, help="default: the recipe's (" + ", ".join(
+        f"{k} {v.recipe['epochs']}" for k, v in MODELS.items()) + "; at most, with patience)")
     tr.add_argument("--batch-size", type=_positive, help="default: the recipe's")
     tr.add_argument("--latent-only", action="store_true",
                     help="GANs: decode from the latent alone (no bicubic skip)")
@@ -127,30 +126,30 @@ def build_parser():
     tr.add_argument("--out", default=None, help="run folder (default runs/MODEL[_latent]"
                                                 "[_no_adv]); rerunning the same command resumes")
     _add_data_args(tr)
-    tr.set_defaults(func=cmd_train)
 
     ph = sub.add_parser("photos", help="fetch photographs from Debian's wallpaper packages "
                                        "into DIR/train, DIR/val and DIR/test (the held-out "
                                        "photographs also into DIR/test_photographs)")
     ph.add_argument("dir", help="folder for the pictures")
-    ph.set_defaults(func=cmd_photos)
 
-    models = "; ".join(f"{k}: {v}" for k, v in DESCRIPTIONS.items())
-    up = sub.add_parser("upscale", help="upscale one picture (default model: photo for colour "
-                                        "pictures and grey photographs, local_cppn for digits)")
+    models = "; ".join(f"{k}: {v.description}" for k, v in MODELS.items())
+    up = sub.add_parser("upscale", help=f"upscale one picture (default model: {DEFAULT['photos']}"
+                        f" for colour pictures and grey photographs, {DEFAULT['digits']} for digits)")
     up.add_argument("input", help="input picture (8/16-bit, float; transparency composited onto "
                                   "black)")
     up.add_argument("output", help="output image (format from the extension; an existing file "
                                    "is replaced, atomically; the input never is)")
     up.add_argument("--model", help=f"a bundled model ({models}), an interpolation or a .keras "
-                    "file (what sr-lib train writes); default: photo for colour pictures and for grey "
-                    f"ones larger than {DIGIT_MAX_SIDE} px on a side (grey photographs), "
-                    f"local_cppn for grey ones up to {DIGIT_MAX_SIDE} px (digits)")
+                    f"file (what sr-lib train writes); default: {DEFAULT['photos']} for colour "
+                    f"pictures and for grey ones larger than {DIGIT_MAX_SIDE} px on a side (grey "
+                    f"photographs), {DEFAULT['digits']} for grey ones up to {DIGIT_MAX_SIDE} px "
+                    "(digits)")
     how = up.add_mutually_exclusive_group()
-    how.add_argument("--scale", type=_scale, help="output size = scale x input size (default 4 "
-                                                 "for local_cppn; fixed-size models: their own)")
+    how.add_argument("--scale", type=_scale, help="output size = scale x input size (default 4; "
+                                                 "fixed-size models: their own)")
     how.add_argument("--size", type=_size, metavar="N | H W", help="output size: N or H W")
-    up.set_defaults(func=cmd_upscale)
+    for name, command in sub.choices.items():  # `sr-lib NAME` runs cmd_NAME
+        command.set_defaults(func=globals()[f"cmd_{name}"])
     return parser
 
 
@@ -164,29 +163,29 @@ def cmd_evaluate(args):
     if args.photos:
         from sr_lib.images import image_files
 
-        files = image_files(args.photos)
-        for scale in args.scales:
-            metrics.check_scale(scale)
-        for name in args.degradations:
-            named(name)
-        quiet_tensorflow()
-        rows = metrics.evaluate_photos({n: get_upscaler(n) for n in args.methods}, files,
-                                       args.scales, max_side=args.max_side,
-                                       degradations=args.degradations)
-        stem = "photos"
+        ignored = [f"--{k.replace('_', '-')}" for k in ("lr_sizes", "limit", "data", "hr_size")
+                   if getattr(args, k) is not None]
+        if ignored:
+            raise ValueError(f"{', '.join(ignored)} apply to digits, not to --photos "
+                             "(use --scales and --max-side)")
+
+        images = image_files(args.photos)
+        for check, values in ((metrics.check_scale, args.scales), (named, args.degradations)):
+            list(map(check, values))  # before TensorFlow starts
+        protocol = dict(scales=args.scales, luma=True, max_side=args.max_side,
+                        degradations=args.degradations)
     else:
         _, (x_test, _) = load_mnist(args.data, hr_size=args.hr_size, splits=("test",))
         if args.data and Path(args.data).is_dir():
             print(f"note: {args.data}: evaluating its seeded test split, {len(x_test)} images",
                   file=sys.stderr)
-        if args.limit:
-            x_test = x_test[:args.limit]
-        quiet_tensorflow()
-        methods = {name: get_upscaler(name) for name in args.methods}
-        rows = metrics.evaluate(methods, x_test, args.lr_sizes, batch_size=args.batch_size)
-        stem = "evaluation"
+        images = x_test[:args.limit] if args.limit else x_test
+        protocol = dict(lr_sizes=args.lr_sizes or DIGIT_LR_SIZES, batch_size=args.batch_size)
+    quiet_tensorflow()
+    rows = metrics.evaluate({name: get_upscaler(name) for name in args.methods}, images, **protocol)
     print(metrics.format_table(rows))
-    json_path, csv_path = metrics.save_table(rows, args.out, stem=stem)
+    json_path, csv_path = metrics.save_table(rows, args.out,
+                                             stem="photos" if args.photos else "evaluation")
     print(f"wrote {json_path} and {csv_path}")
 
 
@@ -198,14 +197,15 @@ def cmd_photos(args):
 
 def cmd_cppn(args):
     from sr_lib import walk
-    from sr_lib.images import save_gif, save_image
     from sr_lib.coords import check_pixels
+    from sr_lib.images import image_format, save_gif, save_image
 
-    height, width = args.size or ((256, 256) if args.gif else (512, 512))
+    height, width = args.size or ((GIF_SIZE,) * 2 if args.gif else (CPPN_SIZE,) * 2)
     check_pixels((height, width), args.frames if args.gif else 1)  # before anything is built
     if args.gif and args.keyframes < 2:
         raise ValueError("--keyframes must be >= 2 for a walk")
-    out = Path(args.out or ("cppn.gif" if args.gif else "cppn.png"))
+    out = check_output(args.out or ("cppn.gif" if args.gif else "cppn.png"))
+    image_format(out)
     quiet_tensorflow()
     from sr_lib import rendering
     from sr_lib.models import build_cppn
@@ -213,7 +213,7 @@ def cmd_cppn(args):
     model = build_cppn(args.latent_dim, channels=args.channels, hidden=args.hidden,
                        depth=args.depth, activation=args.activation, scale=args.scale,
                        seed=args.seed)
-    progress = not args.quiet and (args.gif or width * height >= 1_000_000)
+    progress = not args.quiet and (args.gif or width * height >= PROGRESS_PIXELS)
     zs = walk.random_latents(args.keyframes if args.gif else 1, args.latent_dim, seed=args.seed)
     if args.gif:  # a closed walk, sampled evenly: no jump where the loop closes
         zs = walk.loop(zs, math.ceil(args.frames / args.keyframes))
@@ -226,58 +226,44 @@ def cmd_cppn(args):
 def cmd_train(args):
     from sr_lib.data import load_mnist
 
-    variant = {}
-    if args.latent_only:
-        variant["residual"] = False
-    if args.no_adv:
-        variant["adv_weight"] = 0.0
-    if variant and args.model not in recipes.GANS:
+    variant = {key: value for key, value, given in (("residual", False, args.latent_only),
+                                                    ("adv_weight", 0.0, args.no_adv)) if given}
+    if variant and MODELS[args.model].trainer != "srgan":
         raise ValueError("--latent-only and --no-adv choose GAN variants (vae_gan, cppn_gan)")
     out = args.out or recipes.default_run_dir(args.model, **variant)
     own = worker_dir(out, args.strategy)  # multiworker: checks TF_CONFIG before any work
-    photo = args.model in recipes.PHOTO_MODELS
+    photo = MODELS[args.model].data == "photos"
     if photo:  # DIR/train, DIR/val and DIR/test, as `sr-lib photos DIR` writes
-        if not args.data:
-            raise ValueError("photo trains on pictures: --data DIR (fetch them with "
-                             "`sr-lib photos DIR`)")
-        if args.limit or args.hr_size:
-            raise ValueError("--limit and --hr-size apply to digit data, not to photo's "
-                             "pictures (it trains on patches of them at native resolution)")
+        if not args.data or args.limit or args.hr_size:
+            raise ValueError("photo trains on patches of pictures at native resolution: --data "
+                             "DIR (from `sr-lib photos DIR`), not --limit or --hr-size")
         from sr_lib.images import image_files
 
-        x_train, x_val = Path(args.data) / "train", Path(args.data) / "val"
-        x_test = image_files(Path(args.data) / "test")
+        x_train, x_val, x_test = (Path(args.data) / k for k in ("train", "val", "test"))
+        x_test = image_files(x_test)
     else:
         (x_train, _), (x_test, _) = load_mnist(args.data, hr_size=args.hr_size)
         if len(x_test) == 0:
             raise ValueError(f"{args.data}: the test split is empty, so the run could not be "
                              "evaluated; give more images")
         x_train, x_val = x_train[:args.limit] if args.limit else x_train, None
-    # a multi-worker strategy must exist before TensorFlow starts (quiet_tensorflow starts it)
-    quiet_tensorflow(first=(lambda: get_strategy("multiworker"))
+    quiet_tensorflow(first=(lambda: get_strategy("multiworker"))  # made before TensorFlow starts
                      if args.strategy == "multiworker" else None)
     model, history, wall = recipes.train(
-        args.model, out, x_train=x_train, x_val=x_val, epochs=args.epochs,
-        batch_size=args.batch_size, lr_sizes=args.lr_size, seed=args.seed,
-        strategy=args.strategy, verbose=1, **variant)
+        args.model, out, x_train=x_train, x_val=x_val, epochs=args.epochs, lr_sizes=args.lr_size,
+        batch_size=args.batch_size, seed=args.seed, strategy=args.strategy, verbose=1, **variant)
     print(f"{args.model}: {len(history['epoch'])} epochs, {wall:.0f} s; best at {own}/model.keras")
-    methods = {args.model: model, "bicubic": "bicubic"}
-    if photo:
-        rows = metrics.evaluate_photos(methods, x_test, max_side=1280)
-    else:
-        low, high = recipes.read_spec(own)["lr_sizes"]
-        rows = metrics.evaluate(methods, x_test, sorted({low, high}))
+    protocol = (dict(scales=metrics.PHOTO_SCALES, luma=True, max_side=TEST_MAX_SIDE) if photo
+                else dict(lr_sizes=sorted(set(recipes.read_spec(own)["lr_sizes"]))))  # [low, high]
+    rows = metrics.evaluate({args.model: model, "bicubic": "bicubic"}, x_test, **protocol)
     print(metrics.format_table(rows))
     metrics.save_table(rows, own, stem="photos" if photo else "evaluation")
 
 
 def default_model(colour, size):
-    """``sr-lib upscale``'s model when ``--model`` is not given: ``photo`` for colour pictures and
-    for grey ones larger than :data:`DIGIT_MAX_SIDE` on a side (grey photographs, upscaled as grey
-    RGB), ``local_cppn`` (the MNIST digit model) for small grey ones."""
-    if (colour or max(size) > DIGIT_MAX_SIDE) and is_bundled("photo"):
-        return "photo"
-    return "local_cppn"
+    """Upscale's model: the photos' for colour or over-``DIGIT_MAX_SIDE`` pictures, else digits'."""
+    kind = "photos" if colour or max(size) > DIGIT_MAX_SIDE else "digits"
+    return DEFAULT[kind] if DEFAULT[kind] in bundled() else DEFAULT["digits"]
 
 
 def cmd_upscale(args):
@@ -285,7 +271,8 @@ def cmd_upscale(args):
 
     from sr_lib.images import GREY_MODES, image_format, load_image, open_image, save_image, to_grey
 
-    image_format(args.output)  # before any work
+    check_output(args.output)  # before any work
+    image_format(args.output)
     if Path(args.output).resolve() == Path(args.input).resolve():
         raise ValueError(f"{args.output}: refusing to write over the input image")
     picture = open_image(args.input)
@@ -297,17 +284,15 @@ def cmd_upscale(args):
     upscale = get_upscaler(args.model)
     if colour and upscale.channels == 1:
         lr = to_grey(lr)
-        notes.append(f"{args.input} is colour; {args.model} takes grey images, so it was "
-                     "converted to grey")
+        notes.append(f"{args.input} is colour; {args.model} takes grey images: converted to grey")
     elif not colour and upscale.channels == 3:  # a grey photograph: the model sees grey RGB
         lr = np.repeat(lr[..., None], 3, axis=-1)
     for note in notes:
         print(f"note: {note}", file=sys.stderr)
-    scale = 4.0 if args.size is None and args.scale is None and upscale.hr_size is None \
-        else args.scale
-    height, width = upscale.output_size(lr.shape[:2], args.size, scale)
+    any_size = args.size is None and args.scale is None and upscale.hr_size is None
+    height, width = upscale.output_size(lr.shape[:2], args.size, 4.0 if any_size else args.scale)
     work = height * width + lr.shape[0] * lr.shape[1]  # output and input pixels
-    sr = upscale(lr, (height, width), progress=work >= 10**6)
+    sr = upscale(lr, (height, width), progress=work >= PROGRESS_PIXELS)
     if not colour and sr.ndim == 3:
         sr = sr.mean(axis=-1)  # grey in, grey out
     save_image(sr, args.output)
@@ -319,16 +304,14 @@ def main(argv=None):
     args = build_parser().parse_args(_join_height_width(sys.argv[1:] if argv is None else argv))
     try:
         args.func(args)
-    except (ValueError, OSError) as exc:  # bad input, missing or unwritable paths
-        print(f"sr-lib {args.command}: error: {exc}", file=sys.stderr)
-        return 2
-    except RuntimeError as exc:
-        from sr_lib.training import TrainingDiverged
+    except (ValueError, OSError, RuntimeError) as exc:  # bad input or paths (2), divergence (1)
+        if isinstance(exc, RuntimeError):
+            from sr_lib.training import TrainingDiverged
 
-        if not isinstance(exc, TrainingDiverged):
-            raise
+            if not isinstance(exc, TrainingDiverged):
+                raise
         print(f"sr-lib {args.command}: error: {exc}", file=sys.stderr)
-        return 1
+        return 1 if isinstance(exc, RuntimeError) else 2
     except KeyboardInterrupt:
         print(f"sr-lib {args.command}: interrupted", file=sys.stderr)
         return 130

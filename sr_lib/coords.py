@@ -1,9 +1,5 @@
-"""Geometry: the one size parser (sizes are ``(height, width)``; ``N`` means ``(N, N)``), the
-pixel limit, and coordinate grids at pixel centres: column ``i`` of a ``width``-wide image sits at
-``x_i = scale * (-1 + (2i + 1) / width)``, row ``j`` likewise, ``r = sqrt(x^2 + y^2)``. Every grid
-samples the same square ``[-scale, scale]^2``, so one CPPN latent renders at any resolution."""
-
-from __future__ import annotations
+"""Geometry: sizes (``(height, width)``; ``N`` is ``(N, N)``), the pixel limit and pixel-centre
+grids ``x_i = scale * (-1 + (2i + 1) / width)`` (rows likewise), ``r = sqrt(x^2 + y^2)``."""
 
 import numpy as np
 
@@ -11,9 +7,7 @@ MAX_PIXELS = 2**28  # 16384 x 16384 (batch included): larger outputs must be ask
 
 
 def check_int(value, name, low=1, high=None, optional=False):
-    """``value`` as a Python int in ``[low, high]`` (Python or NumPy integers; not bools, floats
-    or strings; ``None`` passes through with ``optional``), else a one-line ``ValueError``: the
-    one integer check of the package."""
+    """An integer ``value`` (not a bool) in ``[low, high]`` as an int, else a ``ValueError``."""
     if optional and value is None:
         return None
     if not (isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
@@ -25,10 +19,7 @@ def check_int(value, name, low=1, high=None, optional=False):
 
 
 def size_pair(size, name="size", max_side=None):
-    """``N`` or ``(H, W)`` -> ``(H, W)`` of positive Python ints, else a one-line ``ValueError``.
-
-    Accepts Python and NumPy integers (not bools, floats or strings); ``max_side`` bounds each side.
-    """
+    """``N`` or ``(H, W)`` of integers -> ``(H, W)`` ints in 1..``max_side``, else a ValueError."""
     def is_int(v):
         return isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_))
 
@@ -61,8 +52,7 @@ def grid(height, width, scale=1.0):
     """(height*width, 3) float32 rows (x, y, r), row-major (y outer, x inner)."""
     height, width = size_pair((height, width))
     x, y = np.meshgrid(axis(width, scale), axis(height, scale))
-    r = np.sqrt(x * x + y * y)
-    return np.stack([x, y, r], axis=-1).reshape(-1, 3)
+    return np.stack([x, y, np.sqrt(x * x + y * y)], axis=-1).reshape(-1, 3)
 
 
 def image_shape(shape, name="shape"):

@@ -1,8 +1,6 @@
 """Data: loading MNIST (or your own images), the one LR degradation (:func:`degrade`, used by
 training, evaluation, the notebooks and the CLI alike) and (LR, HR) pipelines."""
 
-from __future__ import annotations
-
 import gzip
 import hashlib
 import os
@@ -26,13 +24,9 @@ class DataError(ValueError):
 
 def load_mnist(path=None, *, hr_size=None, fit="resize", test_fraction=0.1, seed=0,
                splits=("train", "test")):
-    """``((x_train, y_train), (x_test, y_test))`` as uint8, from ``path``, else ``$SR_LIB_MNIST``,
-    else the bundled, sha256-checked ``mnist.npz`` (package data), else ``keras.datasets.mnist`` (online).
-
-    ``path``: an ``.npz`` in the keras MNIST layout, a directory of IDX files, or a folder of
-    images, brought to ``hr_size`` (needed for mixed sizes) by ``fit="resize"`` or a centre
-    ``"crop"``, labelled by sub-folder, ``test_fraction`` of them (seeded) the test split. A split
-    left out of ``splits`` is ``(None, None)`` and not read from .npz or IDX files."""
+    """``((x_train, y_train), (x_test, y_test))`` uint8 from ``path`` (an ``.npz``, IDX directory
+    or image folder), else ``$SR_LIB_MNIST``, else the bundled ``mnist.npz``, else keras' MNIST;
+    splits not in ``splits`` are ``(None, None)``."""
     if path is None and os.environ.get("SR_LIB_MNIST"):
         path = os.environ["SR_LIB_MNIST"]
     if path is None:
@@ -92,8 +86,7 @@ def _idx_files(folder):
 
 
 def read_idx(path, max_bytes=MAX_IDX_BYTES):
-    """Read one IDX file (optionally gzipped) into a numpy array; the header's size is checked
-    against ``max_bytes`` before anything is inflated, and no more than it says is read."""
+    """One (optionally gzipped) IDX file as numpy, its header size checked against ``max_bytes``."""
     path = Path(path)
     opener = gzip.open if path.suffix == ".gz" else open
     try:
@@ -125,16 +118,15 @@ def _load_idx_dir(folder, splits):
                             f"[.gz] file, found {[p.name for p in hits]}")
         return read_idx(hits[0])
 
-    out = []
-    for split in ("train", "test"):
+    def load(split):
         if split not in splits:
-            out.append((None, None))
-            continue
+            return None, None
         x, y = find(split, "images"), find(split, "labels")
         if len(x) != len(y):
             raise DataError(f"{folder}: {split} has {len(x)} images but {len(y)} labels")
-        out.append((x, y))
-    return tuple(out)
+        return x, y
+
+    return load("train"), load("test")
 
 
 def _load_image_folder(folder, *, hr_size, fit, test_fraction, seed):
@@ -211,12 +203,8 @@ def to_float(images):
 
 
 def degrade(hr, size):
-    """The LR image of ``hr``: antialiased bicubic downsample to ``size``, clipped to [0, 1].
-
-    ``hr`` is a batch, uint8 or float in [0, 1], shaped (N, H, W) or (N, H, W, C) (a rank-3
-    array is always N grayscale images; pass one image as ``x[None]``). The result is float32
-    (N, h, w, C).
-    """
+    """The LR float32 (N, h, w, C) of ``hr``: antialiased bicubic downsample to ``size``, clipped;
+    ``hr`` a uint8 or [0, 1] float batch (N, H, W) (N grayscale images) or (N, H, W, C)."""
     height, width = size_pair(size, "size", MAX_LR_SIZE)
     x = to_float(hr)
     if x.shape[1] == 0 or x.shape[2] == 0:
@@ -227,20 +215,14 @@ def degrade(hr, size):
 def _downsample(x, size):
     import tensorflow as tf
 
-    lr = tf.image.resize(x, size, method="bicubic", antialias=True)
-    return tf.clip_by_value(lr, 0.0, 1.0)
+    return tf.clip_by_value(tf.image.resize(x, size, method="bicubic", antialias=True), 0.0, 1.0)
 
 
-def pairs(hr, lr_size, *, batch_size=64, shuffle=True, seed=0, mix=None):
-    """A ``tf.data.Dataset`` of batched (LR, HR) float32 pairs made with :func:`degrade` from
-    ``hr`` images (an array, or a ``tf.data.Dataset`` of float images, taken in its order), or,
-    with a ``mix`` (see :data:`sr_lib.degradations.ROBUST`), with
-    :func:`sr_lib.degradations.random_degrade` (random kernels, blur, noise and JPEG).
-
-    ``lr_size`` is an int or (H, W) for a fixed LR size, or a ``range`` (e.g. ``range(7, 27)``)
-    to draw a random square LR size per batch, for arbitrary-scale models. Shuffling and size
-    draws are seeded; the batches are prefetched.
-    """
+def pairs(hr, lr_size, *, batch_size=64, shuffle=True, seed=0, mix=None, drop_remainder=False):
+    """A ``tf.data.Dataset`` of batched (LR, HR) float32 pairs from ``hr`` (an array or a dataset
+    of float images) by :func:`degrade`, or by :func:`sr_lib.degradations.random_degrade` with a
+    ``mix``; ``lr_size`` an int, (H, W) or a ``range`` of square sizes drawn per batch (seeded);
+    ``drop_remainder`` drops a last, partial batch."""
     import tensorflow as tf
 
     if batch_size <= 0:
@@ -253,9 +235,8 @@ def pairs(hr, lr_size, *, batch_size=64, shuffle=True, seed=0, mix=None):
             raise ValueError("no images to build pairs from")
         ds = tf.data.Dataset.from_tensor_slices(hr)
         if shuffle:
-            ds = ds.shuffle(min(int(hr.shape[0]), 10_000), seed=seed,
-                            reshuffle_each_iteration=True)
-    ds = ds.batch(batch_size)
+            ds = ds.shuffle(min(int(hr.shape[0]), 10_000), seed=seed, reshuffle_each_iteration=True)
+    ds = ds.batch(batch_size, drop_remainder=drop_remainder)
 
     if isinstance(lr_size, range):
         sizes = [size_pair(s, "lr_size", MAX_LR_SIZE)[0] for s in lr_size]

@@ -1,19 +1,14 @@
-"""How small pictures are made, beside the one :func:`sr_lib.data.degrade` (antialiased bicubic):
-named, deterministic degradations for evaluation (:data:`NAMED`, :func:`named`) and a random mix
-of them for training (:func:`random_degrade`, its probabilities in the recipe as a
-:data:`ROBUST` -like dict). Order, as in a camera or a web pipeline: blur, resize, noise, JPEG."""
-
-from __future__ import annotations
+"""Degradations beside :func:`sr_lib.data.degrade`: named ones for evaluation (:func:`named`), a
+random mix for training (:func:`random_degrade`); in a camera's order: blur, resize, noise, JPEG."""
 
 # Resizing kernels: (tf.image.resize method, antialias). "bicubic" is `degrade`'s.
 KERNELS = {"bicubic": ("bicubic", True), "bicubic_naive": ("bicubic", False),
            "bilinear": ("bilinear", True), "bilinear_naive": ("bilinear", False),
            "area": ("area", False), "lanczos": ("lanczos3", True)}
+NAMED = (*KERNELS, "blur", "jpeg75", "jpeg90")
 BLUR_TAPS = 13  # the training blur's kernel width (sigma up to 2 HR pixels)
-
-# The training mix of the robust photo model: each kernel's weight, the chance of a Gaussian
-# blur before resizing (sigma in HR pixels), of Gaussian noise and of Poisson (shot) noise
-# (sigma in 8-bit levels; Poisson's at mid-grey), and of JPEG at a quality drawn uniformly.
+# The robust photo model's mix: kernel weights, then each step's chance and range (blur sigma in
+# HR pixels, noise sigma in 8-bit levels, Poisson's at mid-grey, JPEG quality).
 ROBUST = dict(kernels=dict(bicubic=3, bicubic_naive=2, bilinear=1, bilinear_naive=1, area=2,
                            lanczos=1),
               blur=0.2, blur_sigma=[0.3, 2.0], gaussian_noise=0.2, poisson_noise=0.1,
@@ -28,8 +23,7 @@ def _resize(x, size, kernel):
 
 
 def _blur(x, sigma):
-    """Separable Gaussian blur of (N, H, W, C) ``x`` with ``sigma`` (a scalar tensor), reflecting
-    at the borders; :data:`BLUR_TAPS` taps."""
+    """Separable :data:`BLUR_TAPS`-tap Gaussian blur of (N, H, W, C) ``x``, reflecting borders."""
     import tensorflow as tf
 
     half = BLUR_TAPS // 2
@@ -38,17 +32,15 @@ def _blur(x, sigma):
     kernel = kernel / tf.reduce_sum(kernel)
     channels = tf.shape(x)[-1]
     x = tf.pad(x, [[0, 0], [half, half], [half, half], [0, 0]], mode="REFLECT")
-    rows = tf.tile(tf.reshape(kernel, (BLUR_TAPS, 1, 1, 1)), [1, 1, channels, 1])
-    cols = tf.tile(tf.reshape(kernel, (1, BLUR_TAPS, 1, 1)), [1, 1, channels, 1])
-    x = tf.nn.depthwise_conv2d(x, rows, [1, 1, 1, 1], "VALID")
-    return tf.nn.depthwise_conv2d(x, cols, [1, 1, 1, 1], "VALID")
+    for shape in ((BLUR_TAPS, 1, 1, 1), (1, BLUR_TAPS, 1, 1)):  # rows, then columns
+        taps = tf.tile(tf.reshape(kernel, shape), [1, 1, channels, 1])
+        x = tf.nn.depthwise_conv2d(x, taps, [1, 1, 1, 1], "VALID")
+    return x
 
 
 def random_degrade(hr, size, seed, mix=None):
-    """A random LR batch of the float HR batch ``hr`` (N, H, W, C) at ``size`` (h, w), drawn with
-    the stateless ``seed`` (2,) from ``mix`` (default :data:`ROBUST`): one kernel (and blur) per
-    batch, noise and JPEG quality per image; quantised to 8 bits, as every saved picture is.
-    Graph-safe (``tf.data`` maps)."""
+    """A random 8-bit LR batch of ``hr`` (N, H, W, C) at ``size`` by the stateless ``seed`` from
+    ``mix`` (default :data:`ROBUST`): kernel and blur per batch, noise and JPEG per image."""
     import tensorflow as tf
 
     mix = ROBUST if mix is None else mix
@@ -63,8 +55,7 @@ def random_degrade(hr, size, seed, mix=None):
     lr = tf.switch_case(tf.cast(which, tf.int32),
                         [lambda k=k: _resize(blurred, size, k) for k in names])
     n = tf.shape(lr)[0]
-    lo, hi = mix.get("noise_sigma", [1.0, 5.0])
-    sigma = uniform((n, 1, 1, 1), seeds[3], lo, hi) / 255.0
+    sigma = uniform((n, 1, 1, 1), seeds[3], *mix.get("noise_sigma", [1.0, 5.0])) / 255.0
     noise = tf.random.stateless_normal(tf.shape(lr), seeds[4])
     kind = uniform((n, 1, 1, 1), seeds[5])
     gauss = mix.get("gaussian_noise", 0.0)
@@ -88,10 +79,8 @@ def random_degrade(hr, size, seed, mix=None):
 
 
 def named(name):
-    """The evaluation degradation ``name`` as ``f(hr (1, H, W, C) float, (h, w)) -> numpy``:
-    a kernel of :data:`KERNELS` (``bicubic`` is :func:`sr_lib.data.degrade`), ``blur`` (Gaussian,
-    sigma 1 HR pixel, then bicubic) or ``jpegQ`` (bicubic, then Pillow's JPEG at quality Q, its
-    default 4:2:0 chroma, as most saved pictures are)."""
+    """``f(hr (1, H, W, C), (h, w)) -> numpy`` for a kernel of :data:`KERNELS`, ``blur`` (sigma 1
+    HR pixel, then bicubic) or ``jpegQ`` (bicubic, then Pillow's JPEG at quality Q)."""
     def resize(hr, size, kernel=name, sigma=None):
         import tensorflow as tf
 
@@ -115,15 +104,11 @@ def named(name):
             out = []
             for image in resize(hr, size, "bicubic"):  # = degrade, then saved as a JPEG
                 pixels = np.round(image * 255).astype(np.uint8)
-                pil = Image.fromarray(pixels[..., 0] if pixels.shape[-1] == 1 else pixels)
                 buffer = io.BytesIO()
-                pil.save(buffer, "JPEG", quality=quality)
-                decoded = np.asarray(Image.open(buffer), np.float32) / 255.0
-                out.append(decoded.reshape(image.shape))
+                Image.fromarray(pixels[..., 0] if pixels.shape[-1] == 1 else pixels).save(
+                    buffer, "JPEG", quality=quality)
+                out.append((np.asarray(Image.open(buffer), np.float32) / 255).reshape(image.shape))
             return np.stack(out)
         return jpeg
     raise ValueError(f"unknown degradation {name!r}; choose from {', '.join(NAMED)} "
                      "(jpegQ for any quality Q from 1 to 100)")
-
-
-NAMED = (*KERNELS, "blur", "jpeg75", "jpeg90")

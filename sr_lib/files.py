@@ -1,7 +1,5 @@
 """Writes that lose nothing: a temporary file beside the target, renamed into place on success."""
 
-from __future__ import annotations
-
 import contextlib
 import json
 import os
@@ -11,18 +9,14 @@ from pathlib import Path
 
 @contextlib.contextmanager
 def replacing(path):
-    """Yield a fresh temporary path beside ``path`` (a unique name with the same suffix, so
-    concurrent writers never share one); rename it onto ``path`` on success, remove it on any
-    error or interruption. The file at ``path`` is always a whole one: the old or a new one."""
+    """Yield a fresh temporary path beside ``path``, renamed onto it on success, else removed."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     while True:  # a fresh name, created here (O_EXCL); the mode follows the umask as usual
         tmp = path.with_name(f".{path.stem}.{secrets.token_hex(6)}.tmp{path.suffix}")
-        try:
+        with contextlib.suppress(FileExistsError):
             os.close(os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666))
             break
-        except FileExistsError:
-            continue
     try:
         yield tmp
         tmp.replace(path)
@@ -30,8 +24,24 @@ def replacing(path):
         tmp.unlink(missing_ok=True)
 
 
+def check_output(path):
+    """``path`` as a ``Path``; a one-line ``ValueError`` now if it is a folder or under a file."""
+    path = Path(path)
+    if path.is_dir():
+        raise ValueError(f"{path}: is a folder; give a file name for the output")
+    parent = next((p for p in path.parents if p.exists()), None)  # the nearest existing one
+    if parent is not None and not parent.is_dir():
+        raise ValueError(f"{path}: {parent} is a file, not a folder")
+    return path
+
+
 def write_json(path, data):
-    """Write ``data`` as indented JSON, atomically."""
+    """Write ``data`` as indented, strict JSON (``as_dict`` objects as dicts), atomically."""
+    def plain(obj):
+        if hasattr(obj, "as_dict"):
+            return obj.as_dict()
+        raise TypeError(f"{type(obj).__name__} is not JSON serializable")
+
     with replacing(path) as tmp:
-        tmp.write_text(json.dumps(data, indent=1, allow_nan=False) + "\n")  # strict JSON
+        tmp.write_text(json.dumps(data, indent=1, allow_nan=False, default=plain) + "\n")
     return Path(path)

@@ -1,19 +1,16 @@
-"""Pictures in and out, one module: reading (8/16-bit, float, transparency), writing atomically
-(images, GIFs, pixel-exact grids), uint8/float conversion, grey and luma, the one set of picture
-suffixes and the one folder lister."""
-
-from __future__ import annotations
+"""Pictures in and out: reading (8/16-bit, float, transparency), atomic writing (images, GIFs,
+grids), uint8/float conversion, grey and luma, the picture suffixes and the folder lister."""
 
 from pathlib import Path
 
 import numpy as np
 
 SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp"}
+GREY_MODES = ("1", "L", "LA", "I", "I;16", "I;16B", "I;16L", "F")
 
 
 def image_files(folder, recursive=False):
-    """The picture files (:data:`SUFFIXES`) in ``folder`` (and below with ``recursive``), sorted;
-    a missing folder or one without pictures is a one-line ``ValueError``."""
+    """The sorted :data:`SUFFIXES` files in ``folder`` (and below), else a one-line ValueError."""
     folder = Path(folder)
     if not folder.is_dir():
         raise ValueError(f"{folder}: no such folder")
@@ -25,15 +22,12 @@ def image_files(folder, recursive=False):
 
 
 def luma(rgb):
-    """ITU-R BT.601 luma Y in [16/255, 235/255] of RGB in [0, 1] (what SR papers measure; for
-    display grey see :func:`to_grey`)."""
-    rgb = np.asarray(rgb, np.float64)
-    return (16.0 + rgb @ np.array([65.481, 128.553, 24.966])) / 255.0
+    """ITU-R BT.601 studio-range luma of RGB in [0, 1] (what SR papers measure)."""
+    return (16.0 + np.asarray(rgb, np.float64) @ np.array([65.481, 128.553, 24.966])) / 255.0
 
 
 def to_uint8(image):
-    """Float [0, 1] -> uint8 0..255 (uint8 input is returned unchanged), converted 4M values at a
-    time: a 64-megapixel image needs no float temporaries beyond one slice."""
+    """Float [0, 1] -> uint8 (uint8 returned as is), 4M values at a time (small temporaries)."""
     image = np.asarray(image)
     if image.dtype == np.uint8:
         return image
@@ -65,8 +59,7 @@ def _save_atomic(im, path, **kwargs):
 
 
 def open_image(path):
-    """The PIL image in ``path``, fully read; unreadable files and decompression bombs (more
-    than ``PIL.Image.MAX_IMAGE_PIXELS``) are a one-line ``ValueError``."""
+    """The PIL image in ``path``, fully read; unreadable files and bombs are a ``ValueError``."""
     from PIL import Image
 
     try:
@@ -77,21 +70,14 @@ def open_image(path):
         raise ValueError(f"{path}: not a readable image ({exc})") from None
 
 
-GREY_MODES = ("1", "L", "LA", "I", "I;16", "I;16B", "I;16L", "F")
-
-
 def to_grey(rgb):
-    """Float RGB (..., 3) as full-range grey (...): ITU-R 601-2 luma, the weights of PIL's
-    ``convert("L")`` (for the studio-range Y that PSNR-Y measures see :func:`luma`)."""
+    """Float RGB (..., 3) as full-range grey (...), PIL's ``convert("L")`` weights."""
     return rgb @ np.array([0.299, 0.587, 0.114], np.float32)
 
 
 def load_image(path, colour=False, image=None):
-    """An image file (or its already opened PIL ``image``) as float32 in [0, 1], (H, W), or
-    (H, W, 3) with ``colour``, and notes on what was converted: 8- and 16-bit grey are scaled by
-    their range, float images (mode F, e.g. TIFF) taken as 0..1 and clipped, transparency
-    composited onto black (MNIST's background), colour averaged to grey (ITU-R 601-2 luma)
-    unless ``colour``. Unreadable files and decompression bombs are a one-line ``ValueError``."""
+    """An image file (or its opened PIL ``image``) as float32 (H, W), or (H, W, 3) with ``colour``,
+    in [0, 1] (transparency composited onto black), and notes on what was converted."""
     from PIL import Image
 
     image = open_image(path) if image is None else image
@@ -121,8 +107,7 @@ def save_image(image, path):
     from PIL import Image
 
     image = to_uint8(image)
-    if image.ndim == 3 and image.shape[-1] == 1:
-        image = image[..., 0]
+    image = image[..., 0] if image.ndim == 3 and image.shape[-1] == 1 else image
     return _save_atomic(Image.fromarray(image), path)
 
 
@@ -139,8 +124,7 @@ def save_gif(frames, path, fps=20):
 
 
 def float_batch(images):
-    """Any (N, H, W[, 1]) grey or (N, H, W, 3) colour batch (tensor or array, uint8 or float in
-    [0, 1]) -> float (N, H, W) or (N, H, W, 3)."""
+    """A uint8 or float (N, H, W[, 1]) or (N, H, W, 3) batch -> float (N, H, W[, 3])."""
     x = np.asarray(images)
     if x.dtype == np.uint8:
         x = x.astype(np.float32) / 255.0
@@ -152,40 +136,33 @@ def float_batch(images):
 
 
 def grid_array(images, ncols=10, pad=1, pad_value=1.0):
-    """Tile a batch into one float array (2-D, or 3-D for colour), ``ncols`` images a row,
-    ``pad`` pixels apart."""
+    """Tile a batch into one float array, ``ncols`` images a row, ``pad`` pixels apart."""
     x = float_batch(images)
     n, h, w = x.shape[:3]
     nrows = -(-n // ncols)
     out = np.full((nrows * (h + pad) + pad, ncols * (w + pad) + pad, *x.shape[3:]), pad_value,
                   np.float32)
     for i, im in enumerate(x):
-        r, c = divmod(i, ncols)
-        out[pad + r * (h + pad):pad + r * (h + pad) + h, pad + c * (w + pad):pad + c * (w + pad) + w] = im
+        top, left = pad + i // ncols * (h + pad), pad + i % ncols * (w + pad)
+        out[top:top + h, left:left + w] = im
     return out
 
 
 def save_grid(images, path, ncols=None, scale=1, pad=1):
-    """Save a grid PNG, pixel for pixel (``scale`` times nearest-neighbour enlarged).
-
-    ``images`` is one batch, or a list of equally long batches (one row each, sizes may differ:
-    smaller images are centred in the largest cell).
-    """
+    """Save a pixel-exact grid PNG (``scale`` x) of a batch, or of a list of batches, one a row."""
     from PIL import Image
 
     if isinstance(images, (list, tuple)):
         rows = [float_batch(b) for b in images]
         if len({r.ndim for r in rows}) > 1:  # grey rows beside colour ones
             rows = [np.repeat(r[..., None], 3, -1) if r.ndim == 3 else r for r in rows]
-        h = max(r.shape[1] for r in rows)
-        w = max(r.shape[2] for r in rows)
+        h, w = max(r.shape[1] for r in rows), max(r.shape[2] for r in rows)
         ncols = ncols or max(len(r) for r in rows)
         batch = np.concatenate([_pad_to(r, h, w) for r in rows])
     else:
         batch = float_batch(images)
         ncols = ncols or min(len(batch), 10)
-    grid = grid_array(batch, ncols=ncols, pad=pad)
-    im = Image.fromarray(np.round(grid * 255).astype(np.uint8))
+    im = Image.fromarray(np.round(grid_array(batch, ncols=ncols, pad=pad) * 255).astype(np.uint8))
     if scale > 1:
         im = im.resize((im.width * scale, im.height * scale), Image.NEAREST)
     return _save_atomic(im, path)

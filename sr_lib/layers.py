@@ -1,33 +1,23 @@
 """Custom Keras layers, registered (package ``sr_lib``) so ``.keras`` files using them load."""
 
-from __future__ import annotations
-
 import keras
 from keras import ops
 
 from sr_lib.coords import size_pair
 
-# The KL weight that works with the per-pixel MSE of these generators: notebook 01 shows that 1.0
-# collapses the posterior (z stops carrying the digit); 1e-6 keeps it informative.
-DEFAULT_KL_WEIGHT = 1e-6
+DEFAULT_KL_WEIGHT = 1e-6  # with per-pixel MSE: 1.0 collapses the posterior (notebook 01)
 
 
 @keras.saving.register_keras_serializable(package="sr_lib")
 class Sampling(keras.layers.Layer):
-    """Reparametrization: ``(z_mean, z_log_var) -> z = z_mean + exp(z_log_var / 2) * eps``.
-
-    ``eps ~ N(0, I)`` comes from ``keras.random.normal`` with the layer's own ``SeedGenerator``.
-    The KL divergence to ``N(0, I)`` (summed over latent dims, averaged over the batch) is added
-    as a layer loss times ``kl_weight`` (the series' one KL weight; trainers add layer losses as
-    they are). Outside training it returns ``z_mean``: deterministic at inference.
-    """
+    """Reparametrization ``(z_mean, z_log_var) -> z_mean + exp(z_log_var / 2) * eps`` (``z_mean``
+    outside training), adding ``kl_weight`` times the batch mean KL as a layer loss."""
 
     def __init__(self, kl_weight=DEFAULT_KL_WEIGHT, seed=None, **kwargs):
         super().__init__(**kwargs)
         if kl_weight < 0:
             raise ValueError(f"kl_weight must be >= 0, got {kl_weight}")
-        self.kl_weight = float(kl_weight)
-        self.seed = seed
+        self.kl_weight, self.seed = float(kl_weight), seed
         self.seed_generator = keras.random.SeedGenerator(seed)
 
     def call(self, inputs, training=None):
@@ -52,8 +42,7 @@ def kl_divergence(z_mean, z_log_var):
 
 @keras.saving.register_keras_serializable(package="sr_lib")
 class Resize(keras.layers.Layer):
-    """Resize images to a fixed ``size`` with ``tf.image.resize`` (bicubic by default): the
-    bicubic skip of residual super-resolvers, saved and loaded with the model."""
+    """Resize images to a fixed ``size`` (bicubic by default): residual models' skip."""
 
     def __init__(self, size, method="bicubic", antialias=False, **kwargs):
         super().__init__(**kwargs)

@@ -1,9 +1,4 @@
-"""Notebook conveniences. ``TRAIN = switch("TRAIN")`` (``$SR_LIB_TRAIN=1``): off, models come
-from the bundled weights; on, the notebook trains them with the recipe call of ``sr-lib train``.
-``EXPORT = switch("EXPORT")`` is the only way a notebook writes into the repository. Also: the
-check that a notebook reproduces its committed results (TensorFlow start-up: ``sr_lib.runtime``)."""
-
-from __future__ import annotations
+"""Notebook conveniences: the ``$SR_LIB_TRAIN``/``_EXPORT`` switches, training, result checks."""
 
 import json
 import os
@@ -15,9 +10,9 @@ ASSETS = ROOT / "readme_assets"
 
 
 def switch(name, default=False):
-    """A notebook switch: ``default`` unless ``$SR_LIB_<NAME>`` is ``1``/``true`` or ``0``/``false``."""
+    """A notebook switch: ``default`` unless ``$SR_LIB_<NAME>`` is 1/true or 0/false."""
     value = os.environ.get(f"SR_LIB_{name.upper()}")
-    if value is None or value == "":
+    if not value:
         return default
     if value.lower() not in ("0", "1", "true", "false"):
         raise ValueError(f"$SR_LIB_{name.upper()} must be 1/true or 0/false, got {value!r}")
@@ -25,23 +20,21 @@ def switch(name, default=False):
 
 
 def check_results(rows, path, *, strict=True, psnr_tol=0.02, ssim_tol=0.001, key="rows"):
-    """Compare :func:`sr_lib.evaluate` (or ``evaluate_photos``) rows with the committed ``path``
-    (``{key: [...]}``): with ``strict`` (bundled weights) a drift beyond ``psnr_tol`` dB or
-    ``ssim_tol`` raises ``AssertionError`` (CI turns red); a freshly trained model's differences
-    are only printed."""
+    """Check rows against the committed ``path``; a drift raises if ``strict``, else is printed."""
+    from sr_lib.metrics import Row
+
     def ident(r):
-        return r["method"], str(r.get("lr_size", r.get("scale"))), r.get("degradation", "bicubic")
+        return r.method, r.degradation, str(r.lr_size if r.scale is None else r.scale)
 
-    def scores(r):
-        return r.get("psnr", r.get("psnr_y")), r.get("ssim", r.get("ssim_y"))
-
-    committed = {ident(r): scores(r) for r in json.loads(Path(path).read_text())[key]}
+    rows = [r if isinstance(r, Row) else Row.from_dict(r) for r in rows]
+    committed = {ident(r): r for r in map(Row.from_dict, json.loads(Path(path).read_text())[key])}
+    missing = Row("", "", 0, float("nan"), float("nan"), 0, 0.0)  # not committed: NaN, a drift
     drifts = []
     for r in rows:
-        (p, s), (ref_p, ref_s) = scores(r), committed.get(ident(r), (float("nan"), 0))
-        if not (abs(p - ref_p) <= psnr_tol and abs(s - ref_s) <= ssim_tol):
-            drifts.append(f"{' '.join(ident(r))}: PSNR {p:.3f} vs {ref_p:.3f}, "
-                          f"SSIM {s:.4f} vs {ref_s:.4f}")
+        ref = committed.get(ident(r), missing)
+        if not (abs(r.psnr - ref.psnr) <= psnr_tol and abs(r.ssim - ref.ssim) <= ssim_tol):
+            drifts.append(f"{' '.join(ident(r))}: PSNR {r.psnr:.3f} vs {ref.psnr:.3f}, "
+                          f"SSIM {r.ssim:.4f} vs {ref.ssim:.4f}")
     if not drifts:
         print(f"all {len(rows)} rows match {Path(path).name} "
               f"(|dPSNR| <= {psnr_tol} dB, |dSSIM| <= {ssim_tol})")
@@ -54,11 +47,9 @@ def check_results(rows, path, *, strict=True, psnr_tol=0.02, ssim_tol=0.001, key
 
 def train_or_load(model_name, variants, *, train, x_train=None, results=None,
                   runs=ROOT / "runs" / "notebooks"):
-    """``(models, training records, run folders)`` for ``variants`` (label -> (bundled name,
-    recipe arguments)): with ``train``, ``sr_lib.train(model_name, runs/NAME, x_train=x_train,
-    **arguments)`` (the call of ``sr-lib train``); else the bundled ``NAME.keras`` and the record
-    (epochs, wall time, history) committed in the ``results`` JSON."""
-    from sr_lib.pretrained import load_pretrained
+    """``(models, training records, run folders)`` of ``variants`` (label -> (NAME, arguments)):
+    trained in ``runs/NAME`` if ``train``, else bundled ``NAME.keras``, records from ``results``."""
+    from sr_lib.registry import load_pretrained
     from sr_lib.recipes import train as train_recipe
 
     committed = json.loads(Path(results).read_text())["training"] if results and not train else {}
@@ -66,21 +57,18 @@ def train_or_load(model_name, variants, *, train, x_train=None, results=None,
     for label, (name, arguments) in variants.items():
         if train:
             folders[label] = Path(runs) / name
-            model, history, seconds = train_recipe(model_name, folders[label], x_train=x_train,
-                                                   **arguments)
+            models[label], history, seconds = train_recipe(model_name, folders[label],
+                                                           x_train=x_train, **arguments)
             records[label] = {"epochs": len(history["epoch"]), "wall_s": round(seconds, 1),
                               "history": {k: [round(v, 6) for v in vs]
                                           for k, vs in history.items() if k != "epoch"}}
         else:
-            model, records[label] = load_pretrained(name), committed[label]
-        models[label] = model
+            models[label], records[label] = load_pretrained(name), committed[label]
     return models, records, folders
 
 
 def export(results, path, trained=None, discriminators=()):
-    """Write ``results`` to ``path`` and, for a trained notebook, each run's ``model.keras`` to
-    the bundled ``NAME.keras`` (``trained``: name -> run folder; inference weights only, no optimizer
-    state), and for the names in ``discriminators`` the run's discriminator beside it."""
+    """Write ``results`` to ``path``; bundle ``trained`` runs' models (and ``discriminators``')."""
     import keras
 
     import sr_lib.models  # noqa: F401  (registers the model classes)
@@ -88,10 +76,10 @@ def export(results, path, trained=None, discriminators=()):
 
     written = [write_json(path, results)]
     for name, run in (trained or {}).items():
-        for source, target in ((run / "model.keras", MODELS / f"{name}.keras"),
-                               (run / "discriminator.keras", MODELS / "discriminators" / f"{name}.keras")):
+        for source, folder in ((run / "model.keras", MODELS),
+                               (run / "discriminator.keras", MODELS / "discriminators")):
             if source.exists() and (source.name == "model.keras" or name in discriminators):
-                with replacing(target) as tmp:  # reloaded uncompiled: no optimizer state
+                with replacing(folder / f"{name}.keras") as tmp:  # uncompiled: no optimizer state
                     keras.saving.load_model(source, compile=False).save(tmp)
-                written.append(target)
+                written.append(folder / f"{name}.keras")
     print("exported", ", ".join(str(Path(p).resolve().relative_to(ROOT)) for p in written))

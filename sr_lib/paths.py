@@ -1,8 +1,4 @@
-"""Where things are: the package data that ships in every install (bundled weights, MNIST, the
-photo crops of notebook 05, found with ``importlib.resources``, the same way from an editable
-and a regular install) and, for a clone only, the repository's own folders."""
-
-from __future__ import annotations
+"""Where things are: package data (via ``importlib.resources``) and, in a clone, the repository."""
 
 from importlib import resources
 from pathlib import Path

@@ -1,8 +1,5 @@
-"""Photographs: an offline set from Debian's wallpaper packages (:func:`fetch`), random patches
-at native resolution streamed from it for training (:func:`patches`), and the luma the photo
-evaluation protocol measures (:func:`sr_lib.images.luma`)."""
-
-from __future__ import annotations
+"""Photographs: a set from Debian's wallpaper packages (:func:`fetch`) and random training
+patches streamed from it (:func:`patches`)."""
 
 import hashlib
 import json
@@ -12,7 +9,6 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-
 from sr_lib.files import replacing, write_json
 from sr_lib.images import SUFFIXES
 
@@ -20,16 +16,10 @@ PACKAGES = ("plasma-workspace-wallpapers", "ukui-wallpapers", "gnome-backgrounds
             "lomiri-wallpapers", "lomiri-wallpapers-16.04", "lomiri-wallpapers-20.04",
             "mate-backgrounds")
 MIN_SIDE = 1000  # smaller pictures are thumbnails or screenshots
-# A crop whose mean absolute neighbour difference is below MIN_DETAIL counts as flat. Two 700-step
-# runs on this set, alike but for it (L1 on crops of the 11 validation pictures at x3): at 0.005
-# (60% of the training crops dropped) the model was worse than bicubic on all 11; at 0.015 (82%
-# dropped) it was better on the 3 most textured, slightly worse on the other 8.
-MIN_DETAIL = 0.015
+MIN_DETAIL = 0.015  # flatter crops (mean absolute neighbour difference) are dropped: 82% here
 PER_IMAGE = 256  # crops cut per decoded picture: decoding, not cropping, is what costs
 HOLD_OUT = 12  # by a hash of its name, two pictures in twelve are for testing, one validation
-# The pictures of PACKAGES that are photographs of real scenes (labelled by looking at each one);
-# the rest are renders, illustrations and patterns. `fetch` copies the held-out photographs into
-# DIR/test_photographs as well: the set the photo model's targets are measured on.
+# The photographs of real scenes among the pictures of PACKAGES (labelled by eye)
 PHOTOGRAPHS = frozenset("""
     Aqua Blinds Bridge_by_Sander_Klootwijk BytheWater ColdRipple ColorfulCups DarkestHour
     Dragonfly_by_Bolly Dune EveningGlow FallenLeaf FreshFlower Garden GreenMeadow Grey Kite
@@ -41,9 +31,7 @@ PHOTOGRAPHS = frozenset("""
 
 
 def _group(path):
-    """One name per picture: a Plasma wallpaper's folder (its sizes and dark variant are one
-    picture), else the file name without a _WIDTHxHEIGHT size or a colour-variant suffix
-    (GNOME's -l/-d, MATE's -Light/-Dark and Ubuntu-Mate-{Cold,Dark,Warm,Radioactive}-no-logo)."""
+    """One name per picture: a Plasma wallpaper's folder, else the stem less size and variant."""
     parts = path.parts
     if "wallpapers" in parts and "contents" in parts:
         return parts[parts.index("contents") - 1]
@@ -52,21 +40,15 @@ def _group(path):
 
 
 def split_of(name):
-    """``"test"``, ``"val"`` or ``"train"`` for a picture's name, by a SHA-1 of it (stable as
-    packages come and go)."""
+    """``"test"``, ``"val"`` or ``"train"`` for a picture's name, by a SHA-1 of it."""
     return {0: "test", 6: "test", 1: "val"}.get(
         int(hashlib.sha1(name.encode()).hexdigest(), 16) % HOLD_OUT, "train")
 
 
 def fetch(folder, packages=PACKAGES, log=print):
-    """Download ``packages`` with ``apt-get download`` (no root, nothing installed), unpack them
-    with ``dpkg-deb -x`` and copy the largest version of each picture whose shorter side is at
-    least ``MIN_SIDE`` into ``folder/train``, ``folder/val`` or ``folder/test`` (:func:`split_of`),
-    the held-out :data:`PHOTOGRAPHS` also into ``folder/test_photographs``. A name that an earlier
-    package already holds gets the package's name appended; a picture that is byte for byte
-    another one counts once. ``folder/fetched.json`` lists what was copied; pictures an earlier
-    fetch copied and this one did not, and copies of this fetch's pictures in a split they are
-    not in now, are removed (no other file is touched). Returns ``{split: [files]}``."""
+    """Download ``packages`` and copy the largest version of each picture of ``MIN_SIDE`` or more
+    into ``folder/{train,val,test}`` (:func:`split_of`; held-out :data:`PHOTOGRAPHS` also in
+    ``test_photographs``), removing stale copies. Returns ``{split: [files]}``."""
     for tool in ("apt-get", "dpkg-deb"):
         if shutil.which(tool) is None:
             raise OSError(f"{tool} not found: fetching photographs needs a Debian-like system")
@@ -134,14 +116,8 @@ def _run(command, cwd):
 
 def patches(files, patch=48, *, per_image=PER_IMAGE, min_scale=0.5, min_detail=MIN_DETAIL, seed=0,
             pictures=None):
-    """An endless (or ``pictures`` draws long) ``tf.data.Dataset`` of float32 ``(patch, patch, 3)``
-    HR patches: each draw reads one random picture of ``files`` (four are interleaved, so a few
-    pictures are in memory, never the set; alpha is dropped), scales it by a random factor in
-    [``min_scale``, 1] (more content per patch, as if shot from further away) and cuts
-    ``per_image`` random crops, randomly flipped and transposed, shuffled across pictures. Crops
-    whose mean absolute difference between neighbouring pixels is below ``min_detail`` (flat sky,
-    plain backgrounds, bokeh: at the default, 82% of all crops of these wallpapers) are
-    dropped: a stream of them teaches interpolation, not detail."""
+    """A ``tf.data.Dataset`` of float32 ``(patch, patch, 3)`` HR patches: ``per_image`` random
+    crops of random pictures of ``files``, crops flatter than ``min_detail`` dropped."""
     import tensorflow as tf
 
     if not len(files):

@@ -1,7 +1,4 @@
-"""Figures only: labelled image grids and inline previews (pictures are read and written by
-:mod:`sr_lib.images`)."""
-
-from __future__ import annotations
+"""Figures only: labelled image grids and inline previews (picture files: :mod:`sr_lib.images`)."""
 
 import io
 
@@ -11,8 +8,7 @@ from sr_lib.images import float_batch, to_uint8
 
 
 def _display(image, pixels, normalize=False):
-    """One (H, W[, 1|3]) image, uint8 or float, as uint8 for ``imshow``, at most ``pixels`` a side
-    (big renders are previewed small, small ones keep visible pixels)."""
+    """One (H, W[, 1|3]) image as uint8 for ``imshow``, at most ``pixels`` a side."""
     from PIL import Image
 
     image = np.asarray(image)
@@ -30,8 +26,7 @@ def _display(image, pixels, normalize=False):
 
 def _figure(cells, row_names=None, titles=None, inches=1.6, title=None, pixels=400,
             normalize=False):
-    """A grid figure of ``cells`` (rows of images; ``None`` leaves a cell empty); ``titles`` is
-    one caption per cell (rows of strings) or per column (a flat list, shown on the first row)."""
+    """A grid figure of ``cells`` (rows of images or ``None``), ``titles`` per cell or column."""
     import matplotlib.pyplot as plt
 
     ncols = max(len(row) for row in cells)
@@ -59,8 +54,7 @@ def _figure(cells, row_names=None, titles=None, inches=1.6, title=None, pixels=4
 
 
 def compare(columns, hr=None, n=8, title=None):
-    """A figure with one row per method in ``columns`` (name -> images), ``n`` images each;
-    with ``hr`` given, each image is captioned with its PSNR against ``hr``."""
+    """``n`` images a row per method of ``columns`` (name -> images), with PSNRs if ``hr``."""
     from sr_lib.metrics import psnr
 
     rows = [list(float_batch(images)[:n]) for images in columns.values()]
@@ -73,14 +67,12 @@ def compare(columns, hr=None, n=8, title=None):
 
 
 def image_table(rows, col_titles=None, size=1.6, title=None):
-    """A figure of single images: ``rows`` maps a row name to a list of images (any sizes;
-    ``None`` leaves a cell empty), each drawn at the same display size."""
+    """A figure of ``rows`` (name -> images of any size, or ``None``), all drawn the same size."""
     return _figure(list(rows.values()), list(rows), col_titles, inches=size, title=title)
 
 
 def show_images(images, titles=None, cols=None, inches=3.0, pixels=400, normalize=False):
-    """Display images (grey or RGB) ``cols`` a row, each previewed at most ``pixels`` a side;
-    ``normalize`` stretches each image's own range to [0, 1] (e.g. coordinate channels)."""
+    """Display images ``cols`` a row, at most ``pixels`` a side (``normalize``: each to [0, 1])."""
     images, cols = list(images), cols or len(images)
     cells = [images[i:i + cols] for i in range(0, len(images), cols)]
     titles = titles and [titles[i:i + cols] for i in range(0, len(images), cols)]
@@ -88,10 +80,7 @@ def show_images(images, titles=None, cols=None, inches=3.0, pixels=400, normaliz
 
 
 def show(fig, path=None, dpi=80, save_dpi=150):
-    """Save ``fig`` full size to ``path`` (if given), display a small ``dpi`` preview, close it.
-
-    Works with any matplotlib backend, so notebooks render the same under nbval and Jupyter.
-    """
+    """Save ``fig`` to ``path`` (if given), display a small ``dpi`` preview, close it."""
     import matplotlib.pyplot as plt
 
     if path is not None:

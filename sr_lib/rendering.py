@@ -1,17 +1,6 @@
-"""The one chunked rendering engine (any output size in bounded memory) and the CPPN render.
-
-:func:`run_chunks` fills an output array ``count`` pixels at a time through a compiled step that
-makes each chunk's coordinates from its pixel indices (:func:`chunk_coords`), so the full grid is
-never built. ``count`` (:func:`chunk_size`) is fixed per call (the last chunk padded), and inside a
-step :func:`blocks` walks the chunk one ``BLOCK`` at a time: a pixel's activations
-stay in the core's cache instead of streaming through memory layer by layer, and every pixel is
-computed in a block of the same shape, so a chunked render equals an unchunked one exactly (XLA's
-CPU kernels round differently for other shapes). Compiled steps trace once per model, chunk and
-batch size. Used by :func:`render`
-(CPPNs) and :meth:`sr_lib.models.LocalCPPN.upscale` (tile by tile).
-"""
-
-from __future__ import annotations
+"""The chunked rendering engine (any output size in bounded memory) and the CPPN render: compiled
+steps of :func:`chunk_size` pixels, each walked in same-shaped blocks (:func:`blocks`), so
+chunked renders equal unchunked ones exactly (XLA rounds differently for other shapes)."""
 
 import itertools
 from concurrent.futures import ThreadPoolExecutor
@@ -24,7 +13,6 @@ from sr_lib.runtime import usable_cores
 
 DEFAULT_CHUNK = 2**17  # output pixels per step, summed over the batch
 BLOCK = 4096  # pixels per block inside a step: one block's activations fit in a core's L2 cache
-
 _POOL = {}
 
 
@@ -45,8 +33,7 @@ def _pool(workers):
 
 
 def pixel_coords(row, col, height, width):
-    """``(n, 3)`` float32 rows (x, y, r) of the pixels at int ``row``, ``col`` tensors: the values
-    of :func:`sr_lib.coords.grid` (float64, then float32, exactly like ``coords.axis``)."""
+    """``(n, 3)`` float32 (x, y, r) of pixels ``row``, ``col``: exactly ``coords.grid``'s."""
     def centre(i, n):
         return tf.cast(-1.0 + (2.0 * tf.cast(i, tf.float64) + 1.0) / tf.cast(n, tf.float64),
                        tf.float32)
@@ -56,18 +43,15 @@ def pixel_coords(row, col, height, width):
 
 
 def chunk_coords(start, count, height, width):
-    """:func:`pixel_coords` of row-major pixels ``start .. start+count-1``; indices past the end
-    pad the last chunk harmlessly."""
+    """:func:`pixel_coords` of row-major pixels ``start .. start+count-1`` (padding harmless)."""
     idx = tf.cast(start, tf.int64) + tf.range(count, dtype=tf.int64)
     width = tf.cast(width, tf.int64)
     return pixel_coords(idx // width, idx % width, height, width)
 
 
 def chunk_size(n, batch, chunk=DEFAULT_CHUNK):
-    """Pixels per image per step for ``batch`` images of ``n`` pixels, about ``chunk`` summed over
-    the batch (``None``: all) as even as the steps allow: one block (the power of two >= ``n``)
-    for images of up to ``BLOCK`` pixels, else at least two whole ``BLOCK``\ s (XLA compiles a
-    one-trip loop differently, which would change the rounding)."""
+    """Pixels per image per step, about ``chunk`` (``None``: all) over ``batch`` images of ``n``
+    pixels: a power of two up to ``BLOCK``, else two or more whole blocks."""
     check_int(chunk, "chunk", optional=True)
     if n <= BLOCK:
         return 1 << (n - 1).bit_length()
@@ -86,11 +70,7 @@ def progress_bar(total, progress=True):
 
 
 def run_chunks(step, out, count, *, workers=1, bar=None, warm=False):
-    """Fill ``out`` (numpy ``(batch, n, channels)``) by ``step(start, count) -> (batch, count,
-    channels)`` over its ``n`` pixels; ``start`` is an int64 tensor, ``count`` a Python int fixed
-    for the call. ``workers > 1`` computes chunks in a shared thread pool, after a first chunk
-    alone that compiles the step (skipped when ``warm``); ``bar`` (a Progbar) advances by one per
-    chunk."""
+    """Fill ``out`` (numpy ``(batch, n, C)``) by ``step(start, count)`` in ``workers`` threads."""
     n = out.shape[1]
 
     def run(start):  # one chunk, written into its slice of the output
@@ -98,9 +78,8 @@ def run_chunks(step, out, count, *, workers=1, bar=None, warm=False):
         stop = min(start + count, n)
         out[:, start:stop] = np.asarray(values)[:, :stop - start]
 
-    starts = range(0, n, count)
     first = [] if warm else [run(0)]  # compiles if needed, before threads share the step
-    starts = starts[len(first):]
+    starts = range(0, n, count)[len(first):]
     parallel = workers > 1 and len(starts) > 1  # one pool of `workers` threads, kept between calls
     results = _pool(workers).map(run, starts) if parallel else map(run, starts)
     for _ in itertools.chain(first, results):
@@ -111,8 +90,7 @@ def run_chunks(step, out, count, *, workers=1, bar=None, warm=False):
 
 def render_chunks(step, batch, size, channels, *, chunk=DEFAULT_CHUNK, dtype="float32",
                   progress=False, workers=1):
-    """:func:`run_chunks` over a whole ``(batch, height, width, channels)`` image of ``dtype``,
-    ``count`` = :func:`chunk_size` pixels per image per step; ``progress`` shows a Progbar."""
+    """:func:`run_chunks` over a ``(batch, H, W, channels)`` image in :func:`chunk_size` steps."""
     height, width = size_pair(size)
     n = height * width
     count = chunk_size(n, batch, chunk)
@@ -122,11 +100,7 @@ def render_chunks(step, batch, size, channels, *, chunk=DEFAULT_CHUNK, dtype="fl
 
 
 def blocks(fn, count):
-    """Inside a compiled step: ``fn(offset, size) -> (batch, size, C)`` for the pixels
-    ``offset .. offset+size-1`` of the chunk, evaluated over ``count`` (a :func:`chunk_size`)
-    pixels one block of ``min(count, BLOCK)`` at a time in a ``tf.while_loop`` (the working set
-    stays in cache); returns ``(batch, count, C)``. Every pixel of an image is computed in a block
-    of the same shape by the same loop, so chunking cannot change its rounding."""
+    """``fn(offset, size)`` over ``count`` pixels in a ``tf.while_loop`` of same-shaped blocks."""
     block = min(count, BLOCK)
     n = count // block
 
@@ -140,8 +114,7 @@ def blocks(fn, count):
 
 
 def _cppn_step(model):
-    """The CPPN's compiled step ``(start, z, height, width, count, uint8) -> (batch, count, C)``,
-    kept on the model itself (so it is freed with it)."""
+    """The CPPN's compiled step ``(start, z, h, w, count, uint8)``, kept on the model."""
     fn = model.__dict__.get("_sr_render_step")
     if fn is None:
         @tf.function(jit_compile=True)
@@ -152,9 +125,7 @@ def _cppn_step(model):
                 return tf.cast(model([coords, z], training=False), tf.float32)
 
             values = blocks(block, count)
-            if uint8:
-                values = tf.cast(tf.round(values * 255.0), tf.uint8)
-            return values
+            return tf.cast(tf.round(values * 255.0), tf.uint8) if uint8 else values
 
         model.__dict__["_sr_render_step"] = fn
     return fn
@@ -162,14 +133,9 @@ def _cppn_step(model):
 
 def render(model, z, size, chunk=DEFAULT_CHUNK, dtype="float32", progress=False,
            max_pixels=MAX_PIXELS, workers=None):
-    """Render the CPPN ``model`` (``(coords, z) -> (batch, pixels, C)``, e.g. ``build_cppn``) for
-    ``z`` of shape ``(latent_dim,)`` or ``(batch, latent_dim)`` at ``size`` (``N`` or ``(H, W)``):
-    ``(H, W, C)`` or ``(batch, H, W, C)`` of ``dtype`` (``"float32"`` in [0, 1] or ``"uint8"``).
-
-    ``chunk`` pixels (summed over the batch; ``None``: all) are computed per step, in ``workers``
-    threads (default: the cores this process may use); more than ``max_pixels`` (batch
-    included) is refused; ``progress`` shows a ``keras.utils.Progbar`` over the chunks.
-    """
+    """Render the CPPN ``model`` for ``z`` ``(latent_dim,)`` or ``(batch, latent_dim)`` at ``size``:
+    ``(H, W, C)`` or ``(batch, H, W, C)`` of ``dtype`` (``"float32"`` or ``"uint8"``), ``chunk``
+    pixels a step in ``workers`` threads; more than ``max_pixels`` is refused."""
     z = np.asarray(z, dtype=np.float32)
     single = z.ndim == 1
     z = z[None] if single else z

@@ -1,11 +1,5 @@
-"""GAN training (:class:`SRGAN`, a ``keras.Model`` with its own ``train_step``) and callbacks.
-
-Per-example losses are averaged with ``tf.nn.compute_average_loss`` (layer losses such as the KL
-with ``tf.nn.scale_regularization_loss``), so replicas scale for the global batch. The generator
-runs through ``stateless_call(..., return_losses=True)``: layer losses are collected per call,
-not read from ``generator.losses``, which replicas tracing in parallel threads would overwrite."""
-
-from __future__ import annotations
+"""GAN training (:class:`SRGAN`) and callbacks. Losses are scaled for the global batch, layer
+losses collected per call (``stateless_call``): parallel replicas overwrite ``generator.losses``."""
 
 import math
 from pathlib import Path
@@ -14,6 +8,7 @@ import keras
 import tensorflow as tf
 
 from sr_lib.files import replacing
+from sr_lib.metrics import psnr
 from sr_lib.runtime import precision
 
 TRACKED = ("g_loss", "d_loss", "recon", "adv", "kl", "psnr")
@@ -21,10 +16,8 @@ TRACKED = ("g_loss", "d_loss", "recon", "adv", "kl", "psnr")
 
 @keras.saving.register_keras_serializable(package="sr_lib")
 class SRGAN(keras.Model):
-    """Adversarial trainer of a generator ``G(x) -> image`` and a discriminator ``D(image) ->
-    logit`` on ``(x, hr)`` batches. G minimises ``recon_weight * MSE(G(x), hr) + adv_weight *
-    BCE(D(G(x)), real) + G's layer losses`` (a ``Sampling`` KL, weighted in that layer); D
-    minimises ``BCE(D(hr), real) + BCE(D(G(x)), fake)``, also when ``adv_weight=0``."""
+    """Adversarial trainer on ``(x, hr)``: G minimises ``recon_weight * MSE(G(x), hr) + adv_weight
+    * BCE(D(G(x)), real) + G's layer losses``, D ``BCE(D(hr), real) + BCE(D(G(x)), fake)``."""
 
     def __init__(self, generator, discriminator, **kwargs):
         super().__init__(**kwargs)
@@ -39,9 +32,8 @@ class SRGAN(keras.Model):
                 raise ValueError(f"{name} must be >= 0, got {value}")
         self.g_optimizer = g_optimizer or keras.optimizers.Adam(1e-3, beta_1=0.5)
         self.d_optimizer = d_optimizer or keras.optimizers.Adam(1e-4, beta_1=0.5)
-        # model.optimizer is the generator's (step counts for callbacks; no unused default one)
+        # model.optimizer is G's (step counts for callbacks); built now, so checkpoints restore it
         super().compile(optimizer=self.g_optimizer, **kwargs)
-        # Build the optimizer state now, so checkpoints (BackupAndRestore) can restore it.
         self.g_optimizer.build(self.generator.trainable_variables)
         self.d_optimizer.build(self.discriminator.trainable_variables)
         self.recon_weight, self.adv_weight = float(recon_weight), float(adv_weight)
@@ -59,9 +51,8 @@ class SRGAN(keras.Model):
         per_example = tf.nn.sigmoid_cross_entropy_with_logits(labels=labels, logits=logits)
         return tf.reduce_mean(tf.reshape(per_example, [tf.shape(logits)[0], -1]), axis=1)
 
-    def _generate(self, x, training):
-        """``(G(x), sum of G's layer losses)`` for this call (this replica's, under a strategy);
-        state updates (sampling seeds, BatchNorm statistics) are written back."""
+    def _generate(self, x, training, dtype):
+        """``(G(x) as dtype, sum of G's layer losses)``; state updates are written back."""
         g = self.generator
         sr, state, losses = g.stateless_call(
             [v.value for v in g.trainable_variables], [v.value for v in g.non_trainable_variables],
@@ -69,7 +60,7 @@ class SRGAN(keras.Model):
         for variable, value in zip(g.non_trainable_variables, state):
             variable.assign(value)
         losses = [tf.cast(loss, tf.float32) for loss in losses]
-        return sr, (tf.add_n(losses) if losses else tf.constant(0.0))
+        return tf.cast(sr, dtype), (tf.add_n(losses) if losses else tf.constant(0.0))
 
     def _generator_loss(self, sr, hr, adv_logits, kl):
         """Per-replica-scaled generator loss and per-batch means for the trackers."""
@@ -79,9 +70,8 @@ class SRGAN(keras.Model):
                   + self.adv_weight * tf.nn.compute_average_loss(adv)
                   + tf.nn.scale_regularization_loss(kl))
         means = {"recon": tf.reduce_mean(recon), "adv": tf.reduce_mean(adv), "kl": kl,
-                 "psnr": tf.reduce_mean(tf.image.psnr(sr, hr, max_val=1.0))}
-        means["g_loss"] = (self.recon_weight * means["recon"] + self.adv_weight * means["adv"]
-                           + kl)
+                 "psnr": tf.reduce_mean(psnr(sr, hr))}
+        means["g_loss"] = self.recon_weight * means["recon"] + self.adv_weight * means["adv"] + kl
         return g_loss, means
 
     def _d_loss(self, hr, sr, training):
@@ -93,17 +83,14 @@ class SRGAN(keras.Model):
         x, hr = data
         hr = tf.convert_to_tensor(hr)
         with tf.GradientTape() as g_tape:
-            sr, kl = self._generate(x, training=True)
-            sr = tf.cast(sr, hr.dtype)
+            sr, kl = self._generate(x, training=True, dtype=hr.dtype)
             with g_tape.stop_recording():
-                # Discriminator step: HR is real, this batch's SR is fake.
-                with tf.GradientTape() as d_tape:
+                with tf.GradientTape() as d_tape:  # Discriminator step: HR real, SR fake.
                     d_loss, d_mean = self._d_loss(hr, tf.stop_gradient(sr), training=True)
                 d_vars = self.discriminator.trainable_variables
                 self.d_optimizer.apply_gradients(zip(d_tape.gradient(d_loss, d_vars), d_vars))
             # Generator step: reconstruction + fooling the updated discriminator + KL.
-            adv_logits = self.discriminator(sr, training=False)
-            g_loss, means = self._generator_loss(sr, hr, adv_logits, kl)
+            g_loss, means = self._generator_loss(sr, hr, self.discriminator(sr, training=False), kl)
         g_vars = self.generator.trainable_variables
         self.g_optimizer.apply_gradients(zip(g_tape.gradient(g_loss, g_vars), g_vars))
         return self._update(means, d_mean)
@@ -111,8 +98,7 @@ class SRGAN(keras.Model):
     def test_step(self, data):
         x, hr = data
         hr = tf.convert_to_tensor(hr)
-        sr, kl = self._generate(x, training=False)
-        sr = tf.cast(sr, hr.dtype)
+        sr, kl = self._generate(x, training=False, dtype=hr.dtype)
         _, means = self._generator_loss(sr, hr, self.discriminator(sr, training=False), kl)
         _, d_mean = self._d_loss(hr, sr, training=False)
         return self._update(means, d_mean)
@@ -141,9 +127,7 @@ class TrainingDiverged(RuntimeError):
 
 
 class TerminateOnNaN(keras.callbacks.TerminateOnNaN):
-    """Keras' ``TerminateOnNaN`` for any trainer: watches every logged ``*loss`` (a GAN logs
-    ``g_loss``/``d_loss``, not ``loss``) and raises :class:`TrainingDiverged` at once, so no
-    epoch-end callback (checkpoints, best model) ever saves the broken weights."""
+    """Raise :class:`TrainingDiverged` as soon as any logged ``*loss`` is NaN or infinite."""
 
     epoch = 0
 
@@ -158,9 +142,7 @@ class TerminateOnNaN(keras.callbacks.TerminateOnNaN):
 
 
 class Checkpoint(keras.callbacks.BackupAndRestore):
-    """``BackupAndRestore`` keeping two checkpoints (``double_checkpoint``): a checkpoint damaged
-    by a kill during its save falls back to the previous one; if both are unreadable, a one-line
-    ``ValueError`` names the folder instead of an anonymous HDF5 error."""
+    """``BackupAndRestore`` with ``double_checkpoint``; unreadable checkpoints: a ``ValueError``."""
 
     def __init__(self, backup_dir):
         super().__init__(str(backup_dir), double_checkpoint=True)
@@ -174,8 +156,7 @@ class Checkpoint(keras.callbacks.BackupAndRestore):
 
 
 class SampleGrid(keras.callbacks.Callback):
-    """Save ``out_dir/epoch_001.png``, ... : a grid of the generator's (or model's) outputs on
-    fixed ``inputs`` each epoch, above the ``targets`` if given."""
+    """Save ``out_dir/epoch_001.png``, ...: outputs on ``inputs`` each epoch, above ``targets``."""
 
     def __init__(self, inputs, out_dir, targets=None, scale=4):
         super().__init__()
@@ -185,16 +166,14 @@ class SampleGrid(keras.callbacks.Callback):
         from sr_lib.images import save_grid
 
         generator = getattr(self.model, "generator", self.model)
-        rows = [generator(self.inputs, training=False)]
-        if self.targets is not None:
-            rows.append(self.targets)
+        rows = [generator(self.inputs, training=False)] + (
+            [] if self.targets is None else [self.targets])
         self.out_dir.mkdir(parents=True, exist_ok=True)
         save_grid(rows, self.out_dir / f"epoch_{epoch + 1:03d}.png", scale=self.scale)
 
 
 def float32_copy(network):
-    """``network`` itself if it computes in float32, else a float32 copy with its weights (what
-    a mixed-precision run saves: inference stays in full precision)."""
+    """``network`` if it computes in float32, else a float32 copy with its weights."""
     if network.dtype_policy.name == "float32":
         return network
     with precision("float32"):
@@ -205,9 +184,7 @@ def float32_copy(network):
 
 
 class BestUpscaler(keras.callbacks.Callback):
-    """Save the upscaling network (a GAN trainer's ``generator``, else the model) to ``path``
-    whenever ``monitor`` reaches a new minimum (a GAN's discriminator of the same epoch beside it,
-    as ``discriminator.keras``); files are replaced atomically, so they survive interruptions."""
+    """Save the upscaling network (and a GAN's discriminator) atomically at new ``monitor`` lows."""
 
     def __init__(self, path, monitor="val_loss", best=float("inf")):
         super().__init__()

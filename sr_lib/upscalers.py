@@ -1,10 +1,5 @@
-"""The one upscaler contract, for interpolations, bundled models and ``.keras`` files alike:
-``get_upscaler("bicubic" | "local_cppn" | "runs/x/model.keras" | model)(images, 28 | (H, W) |
-scale=2)``. ``images``: uint8 (0..255) or float (0..1), one image ``(H, W[, C])`` or a batch
-``(N, H, W, C)``. Output: float32 numpy in [0, 1] of the input's form. Sizes, channels and values
-are checked before any model runs, each failure a one-line ``ValueError``."""
-
-from __future__ import annotations
+"""The one upscaler contract: ``get_upscaler(name | path | model)(images, size | scale=s)`` takes
+uint8 or [0, 1] float ``(H, W[, C])`` or ``(N, H, W, C)``, returns float32 of the same form."""
 
 import math
 from pathlib import Path
@@ -15,11 +10,12 @@ from sr_lib.coords import check_pixels, size_pair
 from sr_lib.data import to_float
 
 INTERPOLATIONS = ("nearest", "bilinear", "bicubic", "lanczos3")
+_LOADED = {}  # (resolved path, mtime) -> Upscaler, so repeated upscale() calls load once
 
 
 def as_batch(images, channels=None, name="images"):
-    """``images`` under the input rules above -> ``(float32 (N, H, W, C) in [0, 1], form)``, the
-    ``form`` (``"batch"``, ``"hwc"`` or ``"hw"``) being what :meth:`Upscaler.__call__` returns."""
+    """``images`` -> ``(float32 (N, H, W, C) in [0, 1], form)``, ``form`` (``"batch"``, ``"hwc"``
+    or ``"hw"``) what :meth:`Upscaler.__call__` returns."""
     x = np.asarray(images)
     form = {2: "hw", 3: "hwc", 4: "batch"}.get(x.ndim)
     if form is None or 0 in x.shape:
@@ -31,18 +27,19 @@ def as_batch(images, channels=None, name="images"):
     x = x[None, ..., None] if form == "hw" else x[None] if form == "hwc" else x
     x = to_float(x).numpy()  # the one dtype and value check (uint8 / float in [0, 1], finite)
     if channels is not None and x.shape[-1] != channels:
-        hint = ("model='photo' takes colour pictures, or convert them to grey" if channels == 1
-                else "model='local_cppn' takes grey digits; for a grey photograph repeat the "
-                "channel (np.repeat(x, 3, axis=-1))")
+        from sr_lib.registry import DEFAULT
+
+        hint = (f"model={DEFAULT['photos']!r} takes colour pictures, or convert them to grey"
+                if channels == 1 else f"model={DEFAULT['digits']!r} takes grey digits; for a "
+                "grey photograph repeat the channel (np.repeat(x, 3, axis=-1))")
         raise ValueError(f"{name} have {x.shape[-1]} channel(s); this upscaler takes {channels}: "
                          f"{hint}")
     return x, form
 
 
 class Upscaler:
-    """``up(images, size=None, *, scale=None, progress=False) -> numpy``: ``fn(lr, (H, W),
-    progress)`` works on checked float32 batches of ``batch_size``; ``lr_size`` / ``hr_size`` are
-    a fixed-size model's input / output sizes, ``channels`` what it takes (``None``: any)."""
+    """``up(images, size=None, *, scale=None, progress=False) -> numpy`` by ``fn(lr, (H, W),
+    progress)`` on checked float32 batches; ``lr_size``/``hr_size``: a fixed-size model's."""
 
     def __init__(self, fn, name, *, lr_size=None, hr_size=None, channels=None, batch_size=256,
                  fresh=False):
@@ -76,8 +73,7 @@ class Upscaler:
         return out
 
     def check(self, input_size, size=None, scale=None, batch=1):
-        """The output ``(H, W)`` for ``batch`` inputs of ``input_size``, or a ``ValueError``
-        (wrong input size for a fixed-size model, bad size or scale, too many pixels)."""
+        """The output ``(H, W)`` for ``batch`` inputs of ``input_size``, or a ``ValueError``."""
         if self.lr_size is not None and tuple(input_size) != self.lr_size:
             raise ValueError(f"{self.name} takes {self.lr_size[0]}x{self.lr_size[1]} inputs, "
                              f"got {input_size[0]}x{input_size[1]}")
@@ -111,8 +107,7 @@ def interpolation(method):
 
 
 def from_model(model, name=None):
-    """A Keras model as an :class:`Upscaler`: any size for models with ``upscale(lr, size)``
-    (``LocalCPPN``, ``CPPNGenerator``), else its fixed input shape to its fixed output shape."""
+    """A Keras model as an :class:`Upscaler` (any size if it has ``upscale(lr, size)``)."""
     name = name or model.name
     if callable(getattr(model, "upscale", None)):
         lr_shape = getattr(model, "lr_shape", None)  # the CPPN-GAN's encoder has one input size
@@ -130,19 +125,14 @@ def from_model(model, name=None):
                     batch_size=10_000, fresh=True)
 
 
-_LOADED = {}  # (resolved path, mtime) -> Upscaler, so repeated upscale() calls load once
-
-
 def get_upscaler(model="local_cppn"):
-    """An :class:`Upscaler` from an interpolation name, a bundled model's name, a ``.keras`` path
-    (what ``sr-lib train`` writes), a Keras model, an :class:`Upscaler` or a callable
-    ``f(lr, (H, W))``."""
+    """An :class:`Upscaler` from a name, a ``.keras`` path, a model or ``f(lr, (H, W))``."""
     if isinstance(model, Upscaler):
         return model
     if isinstance(model, str) and model in INTERPOLATIONS:
         return interpolation(model)
     if isinstance(model, (str, Path)):
-        from sr_lib.pretrained import load_pretrained, model_path
+        from sr_lib.registry import load_pretrained, model_path
 
         path = model_path(model)
         key = (str(path.resolve()), path.stat().st_mtime_ns)
@@ -162,6 +152,5 @@ def get_upscaler(model="local_cppn"):
 
 
 def upscale(images, size=None, *, scale=None, model="local_cppn", progress=False):
-    """Upscale ``images`` to ``size`` (int or ``(H, W)``) or by ``scale`` with ``model`` (anything
-    :func:`get_upscaler` takes; default: the bundled local CPPN, trained on MNIST digits)."""
+    """Upscale ``images`` to ``size`` or by ``scale`` with ``model`` (see :func:`get_upscaler`)."""
     return get_upscaler(model)(images, size, scale=scale, progress=progress)

@@ -1,8 +1,9 @@
 """Fixtures shared by the test modules."""
 
+import numpy as np
 import pytest
 
-from sr_lib import recipes
+from sr_lib import recipes, registry
 
 
 @pytest.fixture
@@ -26,3 +27,28 @@ def crash_in_epoch():
             recipes.callbacks = original
 
     return crash
+
+
+TINY = registry.MODELS["local_cppn"].tiny  # builder arguments of a tiny local CPPN
+
+
+def tiny_model(name, lr=6, hr=8, channels=1, seed=0, **changes):
+    """A small untrained upscaling network of the registry's ``name``, built as training builds
+    it (its ``tiny`` configuration, ``changes`` on top): the one way tests make models."""
+    spec = dict(channels=channels, hr_size=hr, lr_sizes=[lr, lr], residual=True, seed=seed)
+    return registry.MODELS[name].build(spec, **{**registry.MODELS[name].tiny, **changes})
+
+
+def write_npz(path, x_train, x_test):
+    """An ``.npz`` in the keras MNIST layout (labels all 0) of the uint8 images given."""
+    np.savez(path, x_train=x_train, y_train=np.zeros(len(x_train), np.uint8), x_test=x_test,
+             y_test=np.zeros(len(x_test), np.uint8))
+    return path
+
+
+@pytest.fixture(scope="session")
+def mnist():
+    """``((x_train, y_train), (x_test, y_test))`` of the bundled MNIST, read once per run."""
+    from sr_lib.data import load_mnist
+
+    return load_mnist()

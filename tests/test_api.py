@@ -11,6 +11,7 @@ from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
 import sr_lib
+from conftest import tiny_model
 from sr_lib.upscalers import Upscaler, get_upscaler
 
 NEEDED = ("upscale", "get_upscaler", "load_pretrained", "evaluate", "train", "render", "degrade",
@@ -50,8 +51,7 @@ def test_render_threads_follow_the_usable_cores_and_can_be_released(monkeypatch)
 
 @pytest.fixture(scope="module")
 def tiny_models():
-    return {"local": sr_lib.build_local_cppn(features=4, blocks=1, hidden=4, depth=2),
-            "fixed": sr_lib.build_vae_gan_generator((6, 6, 1), (8, 8, 1), latent_dim=3, seed=0)}
+    return {"local": tiny_model("local_cppn"), "fixed": tiny_model("vae_gan")}
 
 
 def test_every_kind_of_model_is_one_upscaler(tmp_path, tiny_models):
@@ -139,7 +139,7 @@ def test_notebook_switches_and_result_checks(tmp_path, monkeypatch, capsys):
     with pytest.raises(ValueError, match="SR_LIB_TRAIN"):
         switch("TRAIN")
     committed = tmp_path / "r.json"
-    row = {"method": "m", "lr_size": 26, "psnr": 30.0, "ssim": 0.9}
+    row = {"method": "m", "lr_size": 26, "n": 1, "psnr": 30.0, "ssim": 0.9, "images_per_s": 1.0}
     committed.write_text(json.dumps({"rows": [row]}))
     check_results([{**row, "psnr": 30.015}], committed)
     assert "all 1 rows match" in capsys.readouterr().out
@@ -154,17 +154,17 @@ def test_notebook_switches_and_result_checks(tmp_path, monkeypatch, capsys):
 def test_notebook_train_switch_trains_with_the_recipe_and_exports(tmp_path, monkeypatch):
     """What a notebook does with TRAIN = True and EXPORT = True, on a tiny model: the recipe
     call into runs/notebooks/NAME, then results and weights copied out only on export."""
-    from sr_lib import notebook, pretrained, recipes
+    from sr_lib import notebook, recipes, registry
 
     monkeypatch.setattr(notebook, "MODELS", tmp_path / "models")
-    monkeypatch.setattr(pretrained, "MODELS_DIR", tmp_path / "models")
+    monkeypatch.setattr(registry, "MODELS_DIR", tmp_path / "models")
     monkeypatch.setattr(notebook, "ROOT", tmp_path)
     x = sr_lib.load_mnist()[0][0][:40]
     variants = {"tiny": ("tiny_cppn", dict(epochs=1, features=4, blocks=1, hidden=4, depth=2))}
     models, records, runs = notebook.train_or_load("local_cppn", variants, train=True, x_train=x,
                                                    runs=tmp_path / "runs")
     assert runs["tiny"] == tmp_path / "runs" / "tiny_cppn"
-    assert recipes.read_spec(runs["tiny"])["val_lr_size"] == recipes.RECIPES["local_cppn"]["val_lr_size"]
+    assert recipes.read_spec(runs["tiny"])["val_lr_size"] == registry.MODELS["local_cppn"].recipe["val_lr_size"]
     assert records["tiny"]["epochs"] == 1 and "val_loss" in records["tiny"]["history"]
     assert not (tmp_path / "models").exists()  # nothing leaves the run folder without EXPORT
     notebook.export({"rows": [], "training": records}, tmp_path / "r.json",
@@ -191,7 +191,7 @@ def test_bundled_files_hold_inference_weights_only():
 
     import h5py
 
-    from sr_lib.pretrained import MODELS_DIR
+    from sr_lib.paths import MODELS_DIR
 
     for path in MODELS_DIR.rglob("*.keras"):
         with zipfile.ZipFile(path) as z, h5py.File(io.BytesIO(z.read("model.weights.h5"))) as h:

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 import sr_lib.images as img
+from conftest import tiny_model
 from sr_lib.cli import main
 
 
@@ -39,13 +40,11 @@ def test_console_script_rejects_bad_lr_size():
 @pytest.fixture
 def tiny_local_cppn(tmp_path, monkeypatch):
     """A small untrained local CPPN installed as the bundled ``local_cppn``."""
-    from sr_lib import pretrained
-    from sr_lib.models.local_cppn import build_local_cppn
-
+    from sr_lib import registry
     models = tmp_path / "models"
     models.mkdir()
-    build_local_cppn(features=4, blocks=1, hidden=4, depth=2).save(models / "local_cppn.keras")
-    monkeypatch.setattr(pretrained, "MODELS_DIR", models)
+    tiny_model("local_cppn", hr=28).save(models / "local_cppn.keras")
+    monkeypatch.setattr(registry, "MODELS_DIR", models)
     return models
 
 
@@ -74,7 +73,7 @@ def test_upscale_converts_rgb_with_a_notice(tmp_path, capsys, tiny_local_cppn):
     Image.new("RGB", (8, 8), (255, 0, 0)).save(tmp_path / "rgb.jpg")
     assert main(["upscale", str(tmp_path / "rgb.jpg"), str(tmp_path / "out.png"),
                  "--scale", "2"]) == 0
-    assert "is colour; local_cppn takes grey images, so it was converted to grey" in \
+    assert "is colour; local_cppn takes grey images: converted to grey" in \
         capsys.readouterr().err
     assert Image.open(tmp_path / "out.png").mode == "L"
 
@@ -120,15 +119,15 @@ def test_model_by_path_as_sr_lib_train_writes_it(tmp_path, capsys, tiny_local_cp
     assert str(run / "model.keras") in capsys.readouterr().out
 
 
-def test_is_bundled(tiny_local_cppn):
-    from sr_lib.pretrained import is_bundled
+def test_bundled_lists_the_model_files(tiny_local_cppn):
+    from sr_lib.registry import bundled
 
-    assert is_bundled("local_cppn") and not is_bundled("magic")
+    assert "local_cppn" in bundled() and "magic" not in bundled()
     (tiny_local_cppn / "local_cppn.keras").unlink()
-    assert not is_bundled("local_cppn")
+    assert "local_cppn" not in bundled()
 
 
-@pytest.mark.skipif(not __import__("sr_lib.pretrained").pretrained.is_bundled("cppn_gan"),
+@pytest.mark.skipif(not "cppn_gan" in __import__("sr_lib.registry").registry.bundled(),
                     reason="models/cppn_gan.keras not trained yet")
 def test_upscale_cppn_gan_any_size(tmp_path):
     from PIL import Image

@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import sr_lib
+from conftest import tiny_model
 import sr_lib.images as img
 from sr_lib.cli import main
 from sr_lib.data import DataError, load_mnist, read_idx
@@ -64,7 +65,7 @@ def test_render_takes_numpy_integer_sizes():
 
 def test_corrupt_and_truncated_model_files_are_one_clear_error(tmp_path, capsys):
     good = tmp_path / "good.keras"
-    sr_lib.build_local_cppn(features=4, blocks=1, hidden=4, depth=2).save(good)
+    tiny_model("local_cppn").save(good)
     (tmp_path / "junk.keras").write_bytes(b"not a zip file at all")
     (tmp_path / "cut.keras").write_bytes(good.read_bytes()[: good.stat().st_size // 2])
     for name in ("junk.keras", "cut.keras"):
@@ -164,3 +165,38 @@ def test_evaluate_says_how_much_of_an_image_folder_it_evaluates(tmp_path, capsys
 def test_local_cppn_size_knobs_have_named_limits(kwargs, message):
     with pytest.raises(ValueError, match=message):
         sr_lib.build_local_cppn(**kwargs)
+
+
+@pytest.mark.parametrize("command", [
+    ["upscale", "{pic}", "{dir}"], ["upscale", "{pic}", "{file}/out.png"],
+    ["cppn", "--out", "{dir}"], ["cppn", "--out", "{file}/sub/out.png"],
+])
+def test_unwritable_outputs_are_refused_before_any_work(tmp_path, capsys, monkeypatch, command):
+    """An output that is a folder, or under a file, is one line, before a model loads."""
+    from PIL import Image
+
+    import sr_lib.cli as cli
+
+    Image.new("RGB", (8, 8)).save(tmp_path / "pic.png")
+    (tmp_path / "file").write_text("x")
+    (tmp_path / "dir").mkdir()
+
+    def no_work(*args, **kwargs):
+        raise AssertionError("work started before the output was checked")
+
+    monkeypatch.setattr(cli, "get_upscaler", no_work)
+    monkeypatch.setattr(cli, "quiet_tensorflow", no_work)
+    args = [a.format(pic=tmp_path / "pic.png", dir=tmp_path / "dir", file=tmp_path / "file")
+            for a in command]
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and ("is a folder" in err or "is a file, not a folder" in err)
+
+
+@pytest.mark.parametrize("flag", [["--lr-sizes", "7"], ["--limit", "3"], ["--hr-size", "28"]])
+def test_digit_options_with_photos_are_refused_not_ignored(tmp_path, capsys, flag):
+    from PIL import Image
+
+    Image.new("RGB", (16, 16)).save(tmp_path / "a.png")
+    assert main(["evaluate", "--photos", str(tmp_path), "--methods", "bicubic", *flag]) == 2
+    assert f"{flag[0]} apply to digits, not to --photos" in capsys.readouterr().err

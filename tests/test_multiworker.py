@@ -9,6 +9,7 @@ epoch sees the images in another order (it equals the one-replica run if the dat
 once before `fit`)."""
 
 import json
+import signal
 import os
 import socket
 import subprocess
@@ -21,6 +22,7 @@ import numpy as np
 import pytest
 
 import sr_lib.models  # noqa: F401 (registers the layers of saved models)
+from conftest import write_npz
 from sr_lib import runtime
 from sr_lib.cli import main
 from sr_lib.data import load_mnist
@@ -78,10 +80,7 @@ def data_npz(tmp_path_factory):
     """80 training images (72 for training, 8 held back: batches of 24 split evenly over two
     workers) and 16 test images."""
     (x, _), (xt, _) = load_mnist()
-    path = tmp_path_factory.mktemp("data") / "mw.npz"
-    np.savez(path, x_train=x[:80], y_train=np.zeros(80, np.uint8), x_test=xt[:16],
-             y_test=np.zeros(16, np.uint8))
-    return path
+    return write_npz(tmp_path_factory.mktemp("data") / "mw.npz", x[:80], xt[:16])
 
 
 def test_cli_two_workers_train_local_cppn_like_one_process(tmp_path, data_npz):
@@ -205,3 +204,102 @@ def test_api_refuses_multiworker_after_tensorflow_started(tmp_path):
     lines = proc.stdout.strip().splitlines()
     assert len(lines) == 1 and "before TensorFlow runs anything" in lines[0], proc.stdout
     assert "fresh process" in lines[0] and not (tmp_path / "run").exists()
+
+
+def free_ports(n):
+    sockets = [socket.socket() for _ in range(n)]
+    for s in sockets:
+        s.bind(("localhost", 0))
+    ports = [s.getsockname()[1] for s in sockets]
+    for s in sockets:
+        s.close()
+    return ports
+
+
+@pytest.mark.parametrize("config, message", [
+    ('{"cluster": {"worker": ["localhost:1"]}, "task": {"type": "worker", "index": true}}',
+     "needs $TF_CONFIG (malformed)"),
+    ('{"cluster": {"worker": "localhost:1"}, "task": {"type": "worker", "index": 0}}',
+     "needs $TF_CONFIG (malformed)"),
+    ('{"cluster": {"worker": ["localhost:notaport"]}, "task": {"type": "worker", "index": 0}}',
+     "worker addresses must be \"host:port\", got 'localhost:notaport'"),
+    ('{"cluster": {"worker": ["localhost:70000"]}, "task": {"type": "worker", "index": 0}}',
+     "worker addresses must be"),
+    ('[1, 2]', "needs $TF_CONFIG (malformed)"),
+])
+def test_malformed_tf_config_is_one_line(tmp_path, capsys, monkeypatch, data_npz, config,
+                                         message):
+    monkeypatch.setenv("TF_CONFIG", config)
+    assert main(["train", "local_cppn", "--data", str(data_npz), "--strategy", "multiworker",
+                 "--out", str(tmp_path / "run")]) == 2
+    err = capsys.readouterr().err
+    assert message in err and len(err.strip().splitlines()) == 1, err
+
+
+def _lone_worker(tmp_path, data_npz, ports, timeout):
+    """One worker of a two-worker TF_CONFIG whose peer never starts; its stderr goes to a file."""
+    log = open(tmp_path / "err.txt", "w")
+    env = {**ENV, "TF_CONFIG": tf_config(ports, 0), "SR_LIB_PEER_TIMEOUT": str(timeout)}
+    proc = subprocess.Popen([sys.executable, "-m", "sr_lib.cli", "train", "local_cppn", "--data",
+                             str(data_npz), "--epochs", "1", "--strategy", "multiworker",
+                             "--out", str(tmp_path / "run")], env=env, stdout=subprocess.DEVNULL,
+                            stderr=log)
+    return proc, tmp_path / "err.txt"
+
+
+def test_a_missing_peer_ends_the_wait_with_one_line_naming_it(tmp_path, data_npz):
+    ports = free_ports(2)
+    proc, err = _lone_worker(tmp_path, data_npz, ports, timeout=20)
+    try:
+        assert proc.wait(timeout=TIMEOUT) == 2
+    finally:
+        proc.kill()
+    last = err.read_text().strip().splitlines()[-1]
+    assert f"worker 1 (localhost:{ports[1]}) did not join within 20 s" in last, last
+    assert f"localhost:{ports[0]}" not in last  # the waiting worker itself is up
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_sigterm_and_sigint_stop_a_waiting_worker(tmp_path, data_npz, sig):
+    proc, err = _lone_worker(tmp_path, data_npz, free_ports(2), timeout=600)
+    try:
+        deadline = time.time() + TIMEOUT
+        while "waiting up to 600 s for 1 other" not in err.read_text() and time.time() < deadline:
+            assert proc.poll() is None, err.read_text()[-2000:]
+            time.sleep(0.5)
+        time.sleep(2)  # inside the wait for its peer
+        proc.send_signal(sig)
+        assert proc.wait(timeout=30) == (130 if sig == signal.SIGINT else -sig)
+    finally:
+        proc.kill()
+    if sig == signal.SIGINT:
+        assert err.read_text().strip().splitlines()[-1] == "sr-lib train: interrupted"
+
+
+def test_a_port_in_use_is_one_line(tmp_path, data_npz):
+    with socket.socket() as taken:
+        taken.bind(("", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        env = {**ENV, "TF_CONFIG": tf_config([port], 0)}
+        proc = subprocess.run([sys.executable, "-m", "sr_lib.cli", "train", "local_cppn", "--data",
+                               str(data_npz), "--strategy", "multiworker", "--out",
+                               str(tmp_path / "run")], env=env, capture_output=True, text=True,
+                              timeout=TIMEOUT)
+    assert proc.returncode == 2, proc.stderr[-2000:]
+    assert f"address localhost:{port} cannot be used" in proc.stderr.strip().splitlines()[-1]
+
+
+def test_two_workers_train_on_uneven_data(tmp_path, mnist):
+    """511 digits: 51 held back for validation, 460 to train on in batches of 64, 16 test digits,
+    none of which splits evenly over two workers; both end with the same weights."""
+    (x, _), (xt, _) = mnist
+    data = write_npz(tmp_path / "odd.npz", x[:511], xt[:17])
+    command = [sys.executable, "-m", "sr_lib.cli", "train", "local_cppn", "--data", str(data),
+               "--epochs", "1", "--lr-size", "10:14", "--strategy", "multiworker",
+               "--out", str(tmp_path / "run")]
+    for out, _ in run_together([command] * 2):
+        assert "bicubic" in out  # each worker evaluated its result on the 17 test digits
+    chief, worker = (weights(f / "model.keras") for f in (tmp_path / "run",
+                                                          tmp_path / "run" / "worker_1"))
+    assert max_difference(chief, worker) <= 1e-6

@@ -56,16 +56,10 @@ def tiny_cppn():
 def _models():
     """One tiny instance of each upscaling model (any-size and fixed-size), built once."""
     if not hasattr(_models, "cache"):
-        from sr_lib.models import (build_cppn_gan_generator, build_local_cppn,
-                                   build_vae_gan_generator)
+        from conftest import tiny_model
 
-        _models.cache = {
-            "local_cppn": get_upscaler(build_local_cppn(features=4, blocks=1, hidden=4, depth=2)),
-            "cppn_gan": get_upscaler(build_cppn_gan_generator((6, 6, 1), latent_dim=3, out_size=8,
-                                                              hidden=4, depth=2, seed=0)),
-            "vae_gan": get_upscaler(build_vae_gan_generator((6, 6, 1), (8, 8, 1), latent_dim=3,
-                                                            seed=0)),
-        }
+        _models.cache = {name: get_upscaler(tiny_model(name))
+                         for name in ("local_cppn", "cppn_gan", "vae_gan")}
     return _models.cache
 
 

@@ -7,17 +7,14 @@ import random
 import numpy as np
 import pytest
 
-from sr_lib import recipes
+from sr_lib import recipes, registry
 
-TINY = dict(features=8, blocks=1, hidden=8, depth=2)
+from conftest import TINY
 
 
 @pytest.fixture(scope="module")
-def digits():
-    from sr_lib.data import load_mnist
-
-    (x, _), _ = load_mnist()
-    return x[:80]
+def digits(mnist):
+    return mnist[0][0][:80]
 
 
 def test_local_cppn_recipe_writes_a_run_folder(tmp_path, digits):
@@ -42,7 +39,7 @@ def test_recipe_defaults_are_stored_once_and_validation_is_held_back(tmp_path, d
     validation on the last tenth of the training images, never on test images."""
     recipes.train("local_cppn", tmp_path, x_train=digits, epochs=1, verbose=0, **TINY)
     spec = recipes.read_spec(tmp_path)
-    defaults = recipes.RECIPES["local_cppn"]
+    defaults = registry.MODELS["local_cppn"].recipe
     assert spec["val_lr_size"] == defaults["val_lr_size"] == 14
     assert spec["lr_sizes"] == [7, 26] and spec["batch_size"] == defaults["batch_size"]
     assert spec["n_train"] == 72  # 80 - 8 held back

@@ -16,24 +16,19 @@ import pytest
 
 from sr_lib import recipes
 from sr_lib.cli import main
-from sr_lib.data import load_mnist
 
-TINY = dict(features=8, blocks=1, hidden=8, depth=2)
+from conftest import TINY, write_npz
 
 
 @pytest.fixture(scope="module")
-def digits():
-    (x, _), (xt, _) = load_mnist()
+def digits(mnist):
+    (x, _), (xt, _) = mnist
     return x[:96], xt[:16]
 
 
 @pytest.fixture(scope="module")
 def small_npz(tmp_path_factory, digits):
-    path = tmp_path_factory.mktemp("data") / "small.npz"
-    x, xt = digits
-    np.savez(path, x_train=x, y_train=np.zeros(len(x), np.uint8), x_test=xt,
-             y_test=np.zeros(len(xt), np.uint8))
-    return path
+    return write_npz(tmp_path_factory.mktemp("data") / "small.npz", *digits)
 
 
 def _epochs(run):

@@ -11,7 +11,7 @@ from sr_lib.layers import Clip, Resize, Sampling, kl_divergence
 from sr_lib import get_upscaler
 from sr_lib.models import (build_decoder, build_discriminator, build_encoder,
                            build_vae_gan_generator)
-from sr_lib.pretrained import is_bundled
+from sr_lib.registry import bundled as bundled_models
 from sr_lib.training import SRGAN, SampleGrid
 
 LR, HR, LATENT = (10, 10, 1), (12, 12, 1), 4  # tiny shapes keep the tests fast
@@ -180,7 +180,7 @@ def test_fixed_size_upscaler_checks_sizes():
         upscale(lr, (24, 24))
 
 
-bundled = pytest.mark.skipif(not is_bundled("vae_gan"), reason="models/vae_gan.keras missing")
+bundled = pytest.mark.skipif("vae_gan" not in bundled_models(), reason="models/vae_gan.keras missing")
 
 
 @bundled

@@ -1,15 +1,5 @@
-"""Compositional pattern-producing network (CPPN): an image as a function of (z, x, y, r).
-
-``build_cppn`` returns a Keras model ``(coords, z) -> values``: ``coords`` is ``(batch, pixels, 3)``
-rows of ``(x, y, r)`` (see :mod:`sr_lib.coords`), ``z`` is ``(batch, latent_dim)`` and the output
-is ``(batch, pixels, channels)`` in ``[0, 1]``. Every pixel is computed independently from its
-coordinates, so one ``z`` renders at any resolution (:func:`sr_lib.render`).
-
-Weights are drawn from N(0, stddev^2) (stddev 1 as in the reference CPPNs), wide enough that an
-untrained network already draws rich patterns; the model also trains by gradient, ``z`` included.
-"""
-
-from __future__ import annotations
+"""Compositional pattern-producing network (CPPN): an image as a function of (z, x, y, r), pixel
+by pixel, so one ``z`` renders at any size (:func:`sr_lib.render`)."""
 
 import keras
 from keras import ops
@@ -47,30 +37,23 @@ def get_activation(name):
 
 @keras.saving.register_keras_serializable(package="sr_lib")
 class CoordLatentMix(keras.layers.Layer):
-    """First CPPN layer: ``(scale * [x, y, r]) @ Wc + z @ Wz + b``, before the activation.
-
-    The latent term is computed once per image and broadcast over its pixels, not per pixel.
-    Inputs ``coords (batch, pixels, 3)`` and ``z (batch, latent_dim)``; output
-    ``(batch, pixels, units)``.
-    """
+    """First CPPN layer, before the activation: ``(scale * [x, y, r]) @ Wc + z @ Wz + b``, the
+    latent term once per image: ``coords (batch, pixels, 3)``, ``z`` -> (batch, pixels, units)."""
 
     def __init__(self, units, scale=1.0, kernel_initializer="glorot_uniform",
                  bias_initializer="zeros", **kwargs):
         super().__init__(**kwargs)
-        self.units = int(units)
-        self.scale = float(scale)
+        self.units, self.scale = int(units), float(scale)
         self.kernel_initializer = keras.initializers.get(kernel_initializer)
         self.bias_initializer = keras.initializers.get(bias_initializer)
 
     def build(self, coords_shape, z_shape):
-        self.coord_kernel = self.add_weight(shape=(coords_shape[-1], self.units),
-                                            initializer=self.kernel_initializer,
-                                            name="coord_kernel")
-        self.latent_kernel = self.add_weight(shape=(z_shape[-1], self.units),
-                                             initializer=self.kernel_initializer,
-                                             name="latent_kernel")
-        self.bias = self.add_weight(shape=(self.units,), initializer=self.bias_initializer,
-                                    name="bias")
+        def weight(name, shape, initializer=self.kernel_initializer):
+            return self.add_weight(shape=shape, initializer=initializer, name=name)
+
+        self.coord_kernel = weight("coord_kernel", (coords_shape[-1], self.units))
+        self.latent_kernel = weight("latent_kernel", (z_shape[-1], self.units))
+        self.bias = weight("bias", (self.units,), self.bias_initializer)
 
     def call(self, coords, z):
         per_image = ops.matmul(z, self.latent_kernel) + self.bias  # (batch, units)
@@ -88,11 +71,9 @@ class CoordLatentMix(keras.layers.Layer):
 
 def build_cppn(latent_dim, channels=1, hidden=32, depth=4, activation="tanh", scale=8.0,
                init_stddev=1.0, seed=None, name="cppn"):
-    """A CPPN ``(coords, z) -> values in [0, 1]``: ``depth`` layers of width ``hidden`` (the
-    (z, x, y, r) mixing layer included) with ``activation`` (a Keras name, ``"sin"`` or
-    ``"gaussian"``), then ``channels`` (1 grey, 3 RGB) sigmoid outputs. ``scale`` multiplies the
-    coordinates (larger: finer detail); weights and biases ~ N(0, ``init_stddev``^2), seeded by
-    ``seed`` (``None``: Keras' global seed)."""
+    """A CPPN ``(coords, z) -> [0, 1]``: ``depth`` layers of width ``hidden`` (mixing layer
+    included) of ``activation`` (Keras', ``"sin"``, ``"gaussian"``), ``channels`` (1 or 3) sigmoid
+    outputs; ``scale`` multiplies the coordinates, weights ~ N(0, ``init_stddev``^2) by ``seed``."""
     for label, value, high in (("latent_dim", latent_dim, 4096), ("hidden", hidden, 4096),
                                ("depth", depth, 64)):
         check_int(value, label, 1, high)
@@ -106,8 +87,7 @@ def build_cppn(latent_dim, channels=1, hidden=32, depth=4, activation="tanh", sc
         return keras.initializers.RandomNormal(
             stddev=init_stddev, seed=None if seed is None else seed * 1000 + i)
 
-    coords = keras.Input((None, 3), name="coords")
-    z = keras.Input((latent_dim,), name="z")
+    coords, z = keras.Input((None, 3), name="coords"), keras.Input((latent_dim,), name="z")
     h = CoordLatentMix(hidden, scale=scale, kernel_initializer=init(0), bias_initializer=init(1),
                        name="mix")(coords, z)
     h = keras.layers.Activation(act, name="act_0")(h)

@@ -1,14 +1,5 @@
-"""The CPPN-GAN super-resolver of notebook 03: one LR digit in, an SR image of any size out.
-
-The shared VAE encoder maps the LR image to a global latent ``z``; the CPPN of notebook 02 maps
-``(z, x, y, r)`` to a pixel value, so the same weights draw on the 28x28 training grid (``call``)
-and on any grid afterwards (:meth:`CPPNGenerator.upscale`, through :func:`sr_lib.render`).
-``residual=False`` (*latent only*): the image is the CPPN's output. ``residual=True``: the CPPN
-draws a correction ``2 * cppn - 1`` added to the bicubic upsample of the LR input at the
-requested size; its output layer starts at zero, so training starts from bicubic.
-"""
-
-from __future__ import annotations
+"""The CPPN-GAN super-resolver of notebook 03: encoder -> latent ``z`` -> CPPN on any grid, alone
+or (``residual=True``) as a correction ``2 * cppn - 1``, zero at the start, added to bicubic."""
 
 import keras
 import numpy as np
@@ -24,12 +15,7 @@ from sr_lib.rendering import DEFAULT_CHUNK, render
 
 @keras.saving.register_keras_serializable(package="sr_lib")
 class CPPNGenerator(keras.Model):
-    """LR image ``(B, h, w, 1)`` -> SR image; ``call`` draws ``out_size``, :meth:`upscale` any size.
-
-    ``encoder`` is :func:`~sr_lib.models.build_encoder` (the KL added as a layer loss), ``cppn``
-    :func:`~sr_lib.models.build_cppn` with the given ``hidden``, ``depth``, ``activation``,
-    ``scale`` and ``init_stddev``. ``call`` decodes a sampled ``z`` in training, ``z_mean`` else.
-    """
+    """LR ``(B, h, w, 1)`` -> SR image; ``call`` draws ``out_size``, :meth:`upscale` any size."""
 
     def __init__(self, lr_shape=(26, 26, 1), out_size=28, latent_dim=128, residual=True,
                  hidden=64, depth=4, activation="tanh", scale=3.0, init_stddev=0.2,
@@ -49,12 +35,10 @@ class CPPNGenerator(keras.Model):
                                activation=activation, scale=scale, init_stddev=init_stddev,
                                seed=seed)
         if self.residual:  # the correction starts at 2 * sigmoid(0) - 1 = 0: plain bicubic
-            out = self.cppn.get_layer("out")
-            out.kernel.assign(ops.zeros_like(out.kernel))
-            out.bias.assign(ops.zeros_like(out.bias))
+            for weight in self.cppn.get_layer("out").weights:  # kernel and bias
+                weight.assign(ops.zeros_like(weight))
 
-    def build(self, input_shape):
-        # encoder and CPPN are built functional models; nothing else holds weights
+    def build(self, input_shape):  # encoder and CPPN are built functional models
         self.built = True
 
     def _compose(self, values, lr, size):
@@ -71,20 +55,13 @@ class CPPNGenerator(keras.Model):
         return self._compose(self.cppn([coords, z], training=training), lr, self.out_size)
 
     def encode(self, lr):
-        """``z_mean`` of each float LR image (B, h, w, 1): (B, latent_dim) numpy, the latent
-        :meth:`upscale` draws from."""
+        """``z_mean`` (B, latent_dim) numpy of float LR images (B, h, w, 1), as :meth:`upscale`."""
         return np.asarray(self.encoder(tf.constant(lr, tf.float32), training=False)[0])
 
     def upscale(self, lr, size, chunk=DEFAULT_CHUNK, progress=False):
-        """Render the float LR batch ``lr`` (B, h, w, 1) at ``size`` (H, W): numpy in [0, 1].
-
-        The any-size protocol :class:`sr_lib.Upscaler` drives (use ``sr_lib.upscale`` for uint8,
-        single images and checks). ``z_mean`` of each image drives the CPPN over the pixel-centre
-        grid of ``size`` through :func:`sr_lib.render`; at ``out_size`` this equals ``call``.
-        """
+        """The float LR batch ``lr`` (B, h, w, 1) at ``size`` (H, W): numpy in [0, 1]."""
         height, width = check_pixels(size, len(lr))
-        values = render(self.cppn, self.encode(lr), (height, width), chunk=chunk,
-                        progress=progress)
+        values = render(self.cppn, self.encode(lr), (height, width), chunk=chunk, progress=progress)
         values = values.reshape(len(values), -1, 1)
         return np.asarray(self._compose(values, tf.constant(lr, tf.float32), (height, width)))
 
@@ -92,21 +69,16 @@ class CPPNGenerator(keras.Model):
         return (input_shape[0], *self.out_size, 1)
 
     def get_config(self):
+        names = ("latent_dim", "residual", "hidden", "depth", "activation", "scale", "init_stddev",
+                 "kl_weight", "seed")
         return {**super().get_config(), "lr_shape": list(self.lr_shape),
-                "out_size": list(self.out_size), "latent_dim": self.latent_dim,
-                "residual": self.residual, "hidden": self.hidden, "depth": self.depth,
-                "activation": self.activation, "scale": self.scale,
-                "init_stddev": self.init_stddev, "kl_weight": self.kl_weight, "seed": self.seed}
+                "out_size": list(self.out_size), **{name: getattr(self, name) for name in names}}
 
 
 def build_cppn_gan_generator(lr_shape=(26, 26, 1), latent_dim=128, out_size=28, residual=True,
                              hidden=64, depth=4, activation="tanh", scale=3.0, init_stddev=0.2,
                              kl_weight=DEFAULT_KL_WEIGHT, seed=None):
-    """A built :class:`CPPNGenerator`: encoder -> ``z`` -> CPPN over an ``out_size`` grid.
-
-    ``lr_shape`` is (h, w, 1); the trained weights then :meth:`~CPPNGenerator.upscale` to any
-    size. Named ``cppn_gan_residual`` or ``cppn_gan_latent``.
-    """
+    """A built :class:`CPPNGenerator`, named ``cppn_gan_residual`` or ``cppn_gan_latent``."""
     name = "cppn_gan_residual" if residual else "cppn_gan_latent"
     model = CPPNGenerator(lr_shape, out_size, latent_dim, residual, hidden, depth, activation,
                           scale, init_stddev, kl_weight, seed, name=name)

@@ -1,18 +1,11 @@
-"""Local-latent CPPN: arbitrary-scale super-resolution with a grid of local latent codes.
-
-A conv encoder keeps one latent code per LR pixel (no global bottleneck); each output pixel is
-decoded by a small coordinate MLP (the CPPN) from the four codes around it, its offset from each
-and the output pixel's size (the "cell"), blended by area (LIIF's local ensemble, Chen et al.,
-CVPR 2021) and added to a bilinear sample of the LR image. Coordinates: :mod:`sr_lib.coords`.
-"""
-
-from __future__ import annotations
+"""Local-latent CPPN: arbitrary-scale SR, each output pixel decoded by a coordinate MLP from the
+four LR codes around it, blended by area (LIIF's local ensemble), plus a bilinear LR sample."""
 
 from typing import NamedTuple
 
 import keras
-import tensorflow as tf
 import numpy as np
+import tensorflow as tf
 from keras import layers, ops
 
 from sr_lib.coords import check_int, check_pixels, grid
@@ -26,12 +19,9 @@ ENCODE_PIXELS = 2**17  # LR pixels (crop x images) per encoder call
 
 
 def neighbours(u, v, height, width):
-    """The four LR cells around positions ``u``, ``v`` (Q,) in LR pixel units (cell ``i``'s centre
-    at ``i``) of a ``height`` x ``width`` grid: their rows ``iy`` and columns ``ix`` (4, Q) int32,
-    ``rel`` (4, Q, 2) the offsets from their centres and ``weight`` (4, Q), which sum to 1 and are
-    bilinear interpolation's weights (LIIF: the area of the diagonally opposite sub-rectangle)."""
-    h = ops.cast(height, "float32")
-    w = ops.cast(width, "float32")
+    """The four LR cells around positions ``u``, ``v`` (Q,) in LR pixels: rows ``iy``, columns
+    ``ix`` (4, Q) int32, offsets ``rel`` (4, Q, 2) and bilinear ``weight`` (4, Q)."""
+    h, w = ops.cast(height, "float32"), ops.cast(width, "float32")
     u0, v0 = ops.floor(u), ops.floor(v)
     rows, cols, rel, area = [], [], [], []
     for dy, dx in SHIFTS:
@@ -49,22 +39,19 @@ def neighbours(u, v, height, width):
 
 def lr_position(coords, height, width):
     """Query ``coords`` (Q, 2) in [-1, 1] as positions ``u``, ``v`` in LR pixel units."""
-    u = (coords[:, 0] + 1.0) * ops.cast(width, "float32") / 2.0 - 0.5
-    v = (coords[:, 1] + 1.0) * ops.cast(height, "float32") / 2.0 - 0.5
-    return u, v
+    w, h = ops.cast(width, "float32"), ops.cast(height, "float32")
+    return (coords[:, 0] + 1.0) * w / 2.0 - 0.5, (coords[:, 1] + 1.0) * h / 2.0 - 0.5
 
 
 def ensemble_neighbours(height, width, coords):
-    """:func:`neighbours` of query ``coords`` (Q, 2) as ``index`` (4, Q) into the flat
-    (height*width) grid, ``rel`` (4, Q, 2) and ``weight`` (4, Q)."""
+    """:func:`neighbours` of ``coords`` (Q, 2) as flat ``index`` (4, Q), ``rel``, ``weight``."""
     rows, cols, rel, weight = neighbours(*lr_position(coords, height, width), height, width)
     return rows * ops.cast(width, "int32") + cols, rel, weight
 
 
 def tile_bands(lr_n, out_n, tile):
-    """Split ``out_n`` output pixels along one axis into bands whose ensembles read at most about
-    ``tile`` of the ``lr_n`` LR pixels: ``(o0, o1, l0, l1)``, output ``o0:o1`` reads LR ``l0:l1``
-    (one spare pixel each side against float32 rounding of the positions)."""
+    """Bands ``(o0, o1, l0, l1)`` of ``out_n`` output pixels along one axis: output ``o0:o1`` reads
+    about ``tile`` LR pixels ``l0:l1`` of ``lr_n`` (a spare each side against float32 rounding)."""
     if lr_n <= tile:
         return [(0, out_n, 0, lr_n)]
     step = max(1, tile * out_n // lr_n)
@@ -77,37 +64,20 @@ def tile_bands(lr_n, out_n, tile):
     return bands
 
 
-class TilePlan(NamedTuple):
-    """Where one tile of :meth:`LocalCPPN.upscale` sits, as int32 scalars (each a tensor of its
-    own, so the compiled decoder is traced once for every tile and picture size): the output
-    and LR sizes, the tile's first output row and column and its size, the LR rows and columns
-    its ensembles read, and the number of images. Every count is below MAX_PIXELS = 2**28."""
-
-    out_h: tf.Tensor
-    out_w: tf.Tensor
-    lr_h: tf.Tensor
-    lr_w: tf.Tensor
-    y0: tf.Tensor
-    x0: tf.Tensor
-    tile_h: tf.Tensor
-    tile_w: tf.Tensor
-    r0: tf.Tensor
-    c0: tf.Tensor
-    n_rows: tf.Tensor
-    n_cols: tf.Tensor
-    images: tf.Tensor
+TilePlan = NamedTuple("TilePlan", [(name, tf.Tensor) for name in (
+    "out_h", "out_w", "lr_h", "lr_w", "y0", "x0", "tile_h", "tile_w", "r0", "c0", "n_rows",
+    "n_cols", "images")])
+TilePlan.__doc__ = """Where a tile of :meth:`LocalCPPN.upscale` sits, as int32 scalar tensors (one
+trace of the decoder for every tile and size): output and LR sizes, the tile's origin and size,
+the LR rows and columns it reads, the number of images (each count below MAX_PIXELS = 2**28)."""
 
 
 @keras.saving.register_keras_serializable(package="sr_lib")
 class LocalCPPN(keras.Model):
-    """LR image (B, h, w, C) -> SR image at any size; ``call`` renders ``out_size``.
+    """LR image (B, h, w, C) -> SR image at any size; ``call`` renders ``out_size``. ``features``,
+    ``blocks`` size the conv encoder, ``hidden``, ``depth`` the MLP; ``unfold``: code kernel."""
 
-    ``features``/``blocks`` size the residual conv encoder, ``hidden``/``depth`` the coordinate
-    MLP shared by every output pixel; ``unfold`` is the kernel size of the code projection (3:
-    every code sees its 3x3 neighbourhood, LIIF's feature unfolding).
-    """
-
-    upscale_batch = 10_000  # images per upscale call: it bounds its own memory (tiles, groups)
+    upscale_batch = 10_000  # images per upscale call (it bounds its own memory)
 
     def __init__(self, channels=1, features=48, blocks=3, hidden=48, depth=3, out_size=28,
                  unfold=3, **kwargs):
@@ -119,9 +89,8 @@ class LocalCPPN(keras.Model):
         self.body = [(layers.Conv2D(features, 3, padding="same", activation="relu"),
                       layers.Conv2D(features, 3, padding="same")) for _ in range(blocks)]
         for i, (a, b) in enumerate(self.body):
-            a.name, b.name = f"block{i}_a", f"block{i}_b"  # noqa: B010 (stable weight names)
-        # the MLP's first layer, split: codes are projected once per LR pixel, coordinates per query
-        # a k x k projection reads each code's neighbourhood once per LR pixel, not per query
+            a.name, b.name = f"block{i}_a", f"block{i}_b"  # stable weight names
+        # the MLP's first layer, split: a k x k code projection per LR pixel, coords per query
         self.code_proj = layers.Conv2D(hidden, unfold, padding="same", name="code_proj")
         self.coord_proj = layers.Dense(hidden, use_bias=False, name="coord_proj")
         self.mlp = [layers.Dense(hidden, activation="relu", name=f"mlp{i}")
@@ -141,18 +110,14 @@ class LocalCPPN(keras.Model):
 
     def encode(self, lr):
         """The grid of local latent codes, projected by the MLP's first layer: (B, h, w, hidden)."""
-        x = self.head(lr)
-        y = x
+        y = x = self.head(lr)
         for conv_a, conv_b in self.body:
             y = y + conv_b(conv_a(y))
         return self.code_proj(x + y)
 
     def decode(self, codes, lr, index, rel, weight, cell):
-        """Blend the MLP's four predictions per query: ``codes`` (B, R, hidden) and ``lr``
-        (B, R, C) are flat grids, ``index`` (4, Q) the rows of each query's four cells, ``rel``
-        (4, Q, 2) and ``weight`` (4, Q) from :func:`neighbours`, ``cell`` (2,) the output pixel's
-        size in LR pixels. The four neighbours go through the MLP as one (B, 4Q, hidden) batch.
-        Returns (B, Q, C)."""
+        """(B, Q, C): the MLP's four predictions per query from flat grids ``codes``, ``lr`` at
+        ``index``, blended by ``weight``; ``cell`` (2,): the output pixel's size in LR pixels."""
         queries = ops.shape(index)[1]
         rel = ops.reshape(rel, (-1, 2))
         geometry = ops.concatenate(
@@ -168,17 +133,9 @@ class LocalCPPN(keras.Model):
         return ops.sum(weight[None, :, :, None] * values, axis=1)
 
     def upscale(self, lr, size, chunk=DEFAULT_CHUNK, progress=False, tile=TILE):
-        """Render the float LR batch ``lr`` (B, h, w, C) at ``size`` (H, W): numpy in [0, 1].
-
-        The any-size protocol :class:`sr_lib.Upscaler` drives (use ``sr_lib.upscale`` for uint8,
-        single images and scales). Bounded memory for any size: the output is cut into tiles
-        whose ensembles read at most about ``tile`` x ``tile`` LR pixels; each tile's codes are
-        encoded from its LR crop plus the encoder's :attr:`halo` (so they equal the untiled
-        codes) for up to ``ENCODE_PIXELS`` LR pixels' worth of images, then decoded about ``chunk``
-        output pixels per compiled step (whole blocks of 4,096, at least two;
-        :func:`sr_lib.rendering.run_chunks`). Tiled equals untiled and chunked equals unchunked
-        exactly.
-        """
+        """The float LR batch ``lr`` (B, h, w, C) at ``size`` (H, W), numpy in [0, 1] (the protocol
+        of :class:`sr_lib.Upscaler`), in tiles of about ``tile`` LR pixels a side (plus the
+        :attr:`halo`) and steps of about ``chunk`` pixels; tiled equals untiled exactly."""
         lr = np.asarray(lr, np.float32)
         batch, lr_h, lr_w = lr.shape[:3]
         height, width = check_pixels(size, batch)
@@ -188,11 +145,8 @@ class LocalCPPN(keras.Model):
         tile_pixels = max(r[1] - r[0] for r in rows) * max(c[1] - c[0] for c in cols)
         crop = min(lr_h, max(r[3] - r[2] for r in rows) + 2 * self.halo) * min(
             lr_w, max(c[3] - c[2] for c in cols) + 2 * self.halo)
-        # images encoded and decoded together (not set by chunk: the encoder's rounding depends on
-        # its batch size)
-        group = max(1, min(batch, ENCODE_PIXELS // crop))
-        # whole BLOCKs even for small tiles: every tile computes its pixels in same-shaped blocks
-        count = chunk_size(max(tile_pixels * group, BLOCK + 1), 1, chunk)
+        group = max(1, min(batch, ENCODE_PIXELS // crop))  # encoder batch; not chunk's (rounding)
+        count = chunk_size(max(tile_pixels * group, BLOCK + 1), 1, chunk)  # whole BLOCKs always
         span = max(r[3] - r[2] for r in rows) * max(c[3] - c[2] for c in cols) * group
         steps = sum(-(-min(group, batch - g) * (r[1] - r[0]) * (c[1] - c[0]) // count)
                     for g in range(0, batch, group) for r in rows for c in cols)
@@ -205,28 +159,24 @@ class LocalCPPN(keras.Model):
             for y0, y1, r0, r1 in rows:
                 for x0, x1, c0, c1 in cols:
                     a, b = max(0, r0 - halo), max(0, c0 - halo)
-                    codes = encode(images[:, a:r1 + halo, b:c1 + halo])
-                    codes = codes[:, r0 - a:r1 - a, c0 - b:c1 - b]
-                    skip = images[:, r0:r1, c0:c1]
+                    codes = encode(images[:, a:r1 + halo, b:c1 + halo])[
+                        :, r0 - a:r1 - a, c0 - b:c1 - b]
                     pad = [[0, span - int(np.prod(codes.shape[:3]))], [0, 0]]
                     codes = tf.pad(tf.reshape(codes, (-1, self.hidden)), pad)
-                    skip = tf.pad(tf.reshape(skip, (-1, self.channels)), pad)
+                    skip = tf.pad(tf.reshape(images[:, r0:r1, c0:c1], (-1, self.channels)), pad)
                     where = TilePlan(*(tf.constant(v, tf.int32) for v in (
                         height, width, lr_h, lr_w, y0, x0, y1 - y0, x1 - x0, r0, c0, r1 - r0,
                         c1 - c0, len(images))))
-                    values = np.empty((1, len(images) * (y1 - y0) * (x1 - x0), self.channels),
-                                      np.float32)
+                    shape = (len(images), y1 - y0, x1 - x0, self.channels)
+                    values = np.empty((1, np.prod(shape[:3]), self.channels), np.float32)
                     run_chunks(lambda start, n: decode(codes, skip, where, start, n), values,
                                count, workers=usable_cores(), bar=bar, warm=warm)
                     warm = True
-                    out[g0:g0 + len(images), y0:y1, x0:x1] = values.reshape(
-                        len(images), y1 - y0, x1 - x0, self.channels)
+                    out[g0:g0 + len(images), y0:y1, x0:x1] = values.reshape(shape)
         return out
 
     def decode_tile(self, codes, lr, where, start, count):
-        """Clipped values of the output pixels ``start .. start+count-1`` of one tile, numbered
-        image by image, row-major inside the tile; ``codes`` (R, hidden) and ``lr`` (R, C) are the
-        tile's flat LR grids (zero-padded), ``where`` (a :class:`TilePlan`) places the tile."""
+        """Clipped values of pixels ``start .. start+count-1`` of the tile ``where`` places."""
         out_h, out_w, lr_h, lr_w, y0, x0, tile_h, tile_w, r0, c0, n_rows, n_cols, images = where
         cell = tf.stack([2.0 / tf.cast(out_w, tf.float32), 2.0 / tf.cast(out_h, tf.float32)])
         cell = cell * tf.cast(tf.stack([lr_w, lr_h]), tf.float32) / 2.0
@@ -239,8 +189,7 @@ class LocalCPPN(keras.Model):
             coords = pixel_coords(y0 + pixel // tile_w, x0 + pixel % tile_w, out_h, out_w)
             iy, ix, rel, weight = neighbours(*lr_position(coords, lr_h, lr_w), lr_h, lr_w)
             index = (image * n_rows - r0)[None] * n_cols + iy * n_cols + ix - c0
-            values = self.decode(codes, lr, index, rel, weight, cell)
-            return ops.clip(values, 0.0, 1.0)
+            return ops.clip(self.decode(codes, lr, index, rel, weight, cell), 0.0, 1.0)
 
         return blocks(block, count)
 
@@ -264,13 +213,11 @@ class LocalCPPN(keras.Model):
         return out if training else ops.clip(out, 0.0, 1.0)
 
     def get_config(self):
-        return {**super().get_config(), "channels": self.channels, "features": self.features,
-                "blocks": self.blocks, "hidden": self.hidden, "depth": self.depth,
-                "out_size": self.out_size, "unfold": self.unfold}
+        return {**super().get_config(), **{name: getattr(self, name) for name in (
+            "channels", "features", "blocks", "hidden", "depth", "out_size", "unfold")}}
 
 
-def build_local_cppn(channels=1, features=48, blocks=3, hidden=48, depth=3, out_size=28,
-                     unfold=3):
+def build_local_cppn(channels=1, features=48, blocks=3, hidden=48, depth=3, out_size=28, unfold=3):
     """A built :class:`LocalCPPN` (see the class for the parameters, each with a named limit)."""
     for name, value, high in (("features", features, 4096), ("hidden", hidden, 4096),
                               ("blocks", blocks, 64), ("depth", depth, 64), ("unfold", unfold, 15)):
