@@ -1,11 +1,9 @@
-"""sr_lib: super-resolution with VAE-GANs and CPPNs, in Keras 3.
+"""sr_lib: super-resolution with VAE-GANs and CPPNs in Keras 3. ``import sr_lib`` is light and
+changes nothing (environment, seeds); TensorFlow loads when a name below is first used.
 
-    import sr_lib
     sr = sr_lib.upscale(lr_images, 28)                      # the bundled local CPPN
     rows = sr_lib.evaluate(["bicubic", "local_cppn"], hr_images, lr_sizes=[14, 7])
-    model, history, seconds = sr_lib.train("local_cppn", "runs/mine", x_train=hr_images)
-
-``import sr_lib`` is light and changes nothing (environment, seeds); TensorFlow loads when used."""
+    model, history, seconds = sr_lib.train("local_cppn", "runs/mine", x_train=hr_images)"""
 
 import importlib
 

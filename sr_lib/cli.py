@@ -52,14 +52,14 @@ def _scale(text):
 
 def _lr_range(text):
     """``N`` -> N, ``LOW:HIGH`` -> range(LOW, HIGH + 1)."""
-    values = _ints(text, ":", "N or LOW:HIGH (positive, LOW <= HIGH)")
-    return values[0] if len(values) == 1 else range(values[0], values[1] + 1)
+    low, *high = _ints(text, ":", "N or LOW:HIGH (positive, LOW <= HIGH)")
+    return range(low, high[0] + 1) if high else low
 
 
 def _size(text):
     """``N`` -> (N, N); ``HxW`` -> (H, W) (``--size H W`` arrives joined as ``HxW``)."""
     values = _ints(text, "x", "N or H W (positive ints)")
-    return (values[0], values[-1])
+    return values[0], values[-1]
 
 
 def _join_height_width(argv):
@@ -127,14 +127,13 @@ def build_parser():
                                                 "[_no_adv]); rerunning the same command resumes")
     _add_data_args(tr)
 
-    ph = sub.add_parser("photos", help="fetch photographs from Debian's wallpaper packages "
-                                       "into DIR/train, DIR/val and DIR/test (the held-out "
-                                       "photographs also into DIR/test_photographs)")
+    ph = sub.add_parser("photos", help="fetch Debian's wallpaper photographs into DIR/train, "
+                        "DIR/val, DIR/test (held-out photographs also in DIR/test_photographs)")
     ph.add_argument("dir", help="folder for the pictures")
 
     models = "; ".join(f"{k}: {v.description}" for k, v in MODELS.items())
-    up = sub.add_parser("upscale", help=f"upscale one picture (default model: {DEFAULT['photos']}"
-                        f" for colour pictures and grey photographs, {DEFAULT['digits']} for digits)")
+    up = sub.add_parser("upscale", help=f"upscale one picture (default model: {DEFAULT['photos']} "
+                        f"for colour pictures and grey photos, {DEFAULT['digits']} for digits)")
     up.add_argument("input", help="input picture (8/16-bit, float; transparency composited onto "
                                   "black)")
     up.add_argument("output", help="output image (format from the extension; an existing file "
@@ -237,10 +236,10 @@ def cmd_train(args):
         if not args.data or args.limit or args.hr_size:
             raise ValueError("photo trains on patches of pictures at native resolution: --data "
                              "DIR (from `sr-lib photos DIR`), not --limit or --hr-size")
-        from sr_lib.images import image_files
+        from sr_lib.images import check_pictures, image_files
 
         x_train, x_val, x_test = (Path(args.data) / k for k in ("train", "val", "test"))
-        x_test = image_files(x_test)
+        x_test = check_pictures(image_files(x_test), 2 * math.ceil(max(metrics.PHOTO_SCALES)) + 1)
     else:
         (x_train, _), (x_test, _) = load_mnist(args.data, hr_size=args.hr_size)
         if len(x_test) == 0:
@@ -291,6 +290,8 @@ def cmd_upscale(args):
         print(f"note: {note}", file=sys.stderr)
     any_size = args.size is None and args.scale is None and upscale.hr_size is None
     height, width = upscale.output_size(lr.shape[:2], args.size, 4.0 if any_size else args.scale)
+    if image_format(args.output) == "ICO" and max(height, width) > 256:
+        raise ValueError(f"{args.output}: .ico holds at most 256x256, not {height}x{width}")
     work = height * width + lr.shape[0] * lr.shape[1]  # output and input pixels
     sr = upscale(lr, (height, width), progress=work >= PROGRESS_PIXELS)
     if not colour and sr.ndim == 3:

@@ -25,13 +25,14 @@ def replacing(path):
 
 
 def check_output(path):
-    """``path`` as a ``Path``; a one-line ``ValueError`` now if it is a folder or under a file."""
+    """``path`` as a ``Path``, or a ``ValueError`` if it is a folder, under a file or unwritable."""
     path = Path(path)
     if path.is_dir():
         raise ValueError(f"{path}: is a folder; give a file name for the output")
-    parent = next((p for p in path.parents if p.exists()), None)  # the nearest existing one
-    if parent is not None and not parent.is_dir():
-        raise ValueError(f"{path}: {parent} is a file, not a folder")
+    parent = next(p for p in path.parents if p.exists())  # the nearest existing ("." or "/")
+    if not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
+        raise ValueError(f"{path}: {parent} is a file, not a folder" if not parent.is_dir()
+                         else f"{path}: cannot write into {parent} (permission denied)")
     return path
 
 

@@ -7,6 +7,7 @@ import numpy as np
 
 SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp"}
 GREY_MODES = ("1", "L", "LA", "I", "I;16", "I;16B", "I;16L", "F")
+WRITABLE = ("PNG", "JPEG", "WEBP", "TIFF", "BMP", "GIF", "PPM", "TGA", "ICO", "JPEG2000")
 
 
 def image_files(folder, recursive=False):
@@ -18,6 +19,14 @@ def image_files(folder, recursive=False):
     files = sorted(p for p in found if p.suffix.lower() in SUFFIXES and p.is_file())
     if not files:
         raise ValueError(f"{folder}: no pictures ({', '.join(sorted(SUFFIXES))}) found")
+    return files
+
+
+def check_pictures(files, min_side=1):
+    """``files`` if each decodes and is ``min_side`` or more a side, else a one-line ValueError."""
+    for path in files:
+        if min(size := open_image(path).size) < min_side:
+            raise ValueError(f"{path}: {size[0]}x{size[1]} is under {min_side} pixels a side")
     return files
 
 
@@ -39,12 +48,12 @@ def to_uint8(image):
 
 
 def image_format(path):
-    """The PIL format that ``path``'s extension names, else a one-line ``ValueError``."""
+    """The format of :data:`WRITABLE` that ``path``'s extension names, else a ``ValueError``."""
     from PIL import Image
 
-    fmt = Image.registered_extensions().get(Path(path).suffix.lower())
-    if fmt is None:
-        raise ValueError(f"{path}: unknown image extension {Path(path).suffix!r} (use .png, .jpg, ...)")
+    if (fmt := Image.registered_extensions().get(Path(path).suffix.lower())) not in WRITABLE:
+        raise ValueError(f"{path}: cannot write {Path(path).suffix!r} pictures (use .png, .jpg, "
+                         ".webp, .tif, .bmp, .gif, .ppm, .tga, .ico, .jp2)")
     return fmt
 
 

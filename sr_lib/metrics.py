@@ -221,8 +221,7 @@ def format_table(rows):
         columns = [(k, t.replace("-Y", ""), w, f) for k, t, w, f in columns]
     header = f"{'method':<{width}}" + "".join(f"{title:>{w}}" for _, title, w, _ in columns)
     lines = [header, "-" * len(header)]
-    for r in rows:
-        values = {**r.as_dict(), "s_per_image": 1.0 / r.images_per_s}
+    for r, values in ((r, {**r.as_dict(), "s_per_image": 1.0 / r.images_per_s}) for r in rows):
         lines.append(f"{r.method:<{width}}" + "".join(
             f"{values[k]:>{w}{fmt}}" if fmt else f"{values[k]!s:>{w}}" for k, _, w, fmt in columns))
     return "\n".join(lines)

@@ -9,7 +9,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from sr_lib.files import replacing, write_json
+from sr_lib.files import check_output, replacing, write_json
 from sr_lib.images import SUFFIXES
 
 PACKAGES = ("plasma-workspace-wallpapers", "ukui-wallpapers", "gnome-backgrounds",
@@ -54,7 +54,7 @@ def fetch(folder, packages=PACKAGES, log=print):
             raise OSError(f"{tool} not found: fetching photographs needs a Debian-like system")
     from PIL import Image
 
-    folder = Path(folder)
+    folder = check_output(Path(folder) / "fetched.json").parent  # writable, before downloading
     best = {}  # name -> (pixels, path, package)
     with tempfile.TemporaryDirectory() as tmp:
         log(f"downloading {', '.join(packages)} ...")

@@ -194,12 +194,13 @@ def _photo_data(train_dir, val_dir, patch, seed, val_patches=512):
     """Random HR patches of ``train_dir`` (a stream) and ``val_dir`` (fixed), and their files."""
     import numpy as np
 
-    from sr_lib.images import image_files
+    from sr_lib.images import check_pictures, image_files
     from sr_lib.photos import patches
 
     if val_dir is None:
         raise ValueError("photo training needs a folder of validation pictures (x_val)")
-    files = {"data": image_files(train_dir), "validation": image_files(val_dir)}
+    files = {k: check_pictures(image_files(d), patch)  # all decode and fit a patch, before work
+             for k, d in (("data", train_dir), ("validation", val_dir))}
 
     def look(name, n, seed):  # bounded: flat pictures would hang; 64 crops each: more pictures
         tries = TRIES_PER_PICTURE * len(files[name])

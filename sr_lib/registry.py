@@ -51,27 +51,22 @@ PHOTO_RECIPE = dict(lr_sizes=range(12, 25), val_lr_size=16, epochs=16, batch_siz
                     architecture=dict(features=64, blocks=4))
 # `patience`: stop after that many epochs without a better validation loss (`epochs`: at most)
 MODELS = {
-    "local_cppn": Entry(
-        _local_cppn, "fit", "digits", dict(lr_sizes=range(7, 27), val_lr_size=14, epochs=7,
-                                           batch_size=64, learning_rate=1e-3, patience=None),
-        "notebook 04, MNIST digits: any grayscale input, any scale", TINY_LOCAL,
+    "local_cppn": Entry(_local_cppn, "fit", "digits", dict(
+        lr_sizes=range(7, 27), val_lr_size=14, epochs=7, batch_size=64, learning_rate=1e-3,
+        patience=None), "notebook 04, MNIST digits: any grayscale input, any scale", TINY_LOCAL,
         "MNIST, LR 7..26 -> 28", 150961, "37.43 / 30.73 / 22.81 dB from LR 26 / 14 / 7"),
-    "vae_gan": Entry(
-        _vae_gan, "srgan", "digits", GAN_RECIPE,
+    "vae_gan": Entry(_vae_gan, "srgan", "digits", GAN_RECIPE,
         "notebook 01, MNIST digits: 26x26 grayscale -> 28x28", dict(latent_dim=3),
         "MNIST, 26 -> 28", 697793, "33.99 dB at 26 -> 28"),
-    "cppn_gan": Entry(
-        _cppn_gan, "srgan", "digits", dict(GAN_RECIPE, epochs=20, batch_size=32),
+    "cppn_gan": Entry(_cppn_gan, "srgan", "digits", dict(GAN_RECIPE, epochs=20, batch_size=32),
         "notebook 03, MNIST digits: 26x26 grayscale -> any size", dict(latent_dim=3, hidden=8),
         "MNIST, 26 -> 28", 502497, "30.59 dB at 26 -> 28"),
-    "photo_clean": Entry(
-        _local_cppn, "fit", "photos", PHOTO_RECIPE,
+    "photo_clean": Entry(_local_cppn, "fit", "photos", PHOTO_RECIPE,
         "notebook 05, photographs trained on antialiased bicubic only: best on clean, "
         "carefully shrunk pictures", TINY_LOCAL,
         "48x48 patches of 66 photographs and artworks, x2..x4, antialiased bicubic", 330003,
         "+2.45 / +1.65 / +1.01 dB over bicubic at x2 / x3 / x4 (held-out photographs)"),
-    "photo": Entry(
-        _local_cppn, "fit", "photos",
+    "photo": Entry(_local_cppn, "fit", "photos",
         dict(PHOTO_RECIPE, epochs=14, learning_rate=5e-4, degradations=ROBUST,
              init="photo_clean", precision="mixed_bfloat16"),
         "notebook 05, photographs: any colour picture, any scale; trained on random kernels, "

@@ -89,6 +89,8 @@ class Upscaler:
         if out.ndim != 4 or out.shape[:3] != (len(x), *out_size):
             raise ValueError(f"{self.name} returned shape {out.shape} for {len(x)} images of "
                              f"{out_size[0]}x{out_size[1]}")
+        if not np.isfinite(np.sum(out, dtype=np.float64)):  # a NaN or inf anywhere
+            raise ValueError(f"{self.name} returned NaN or infinite values")
         np.clip(out, 0.0, 1.0, out=out)  # in place: outputs can be hundreds of megabytes
         return out if form == "batch" else out[0] if form == "hwc" else out[0, ..., 0]
 
@@ -144,7 +146,7 @@ def get_upscaler(model="local_cppn"):
 
     if isinstance(model, keras.Model):
         return from_model(model)
-    if callable(model):
+    if callable(model) and not isinstance(model, type):  # a class is not an upscaler
         return Upscaler(lambda lr, size, progress: model(lr, size),
                         getattr(model, "__name__", type(model).__name__))
     raise ValueError(f"cannot make an upscaler from {model!r}; give an interpolation "

@@ -1,6 +1,7 @@
 """Bad input ends in one clear line, decided before heavy work; nothing is misread silently."""
 
 import gzip
+import json
 import struct
 
 import numpy as np
@@ -11,7 +12,7 @@ from hypothesis import strategies as st
 import sr_lib
 from conftest import tiny_model
 import sr_lib.images as img
-from sr_lib.cli import main
+from sr_lib.cli import build_parser, main
 from sr_lib.data import DataError, load_mnist, read_idx
 from sr_lib.images import load_image
 
@@ -200,3 +201,98 @@ def test_digit_options_with_photos_are_refused_not_ignored(tmp_path, capsys, fla
     Image.new("RGB", (16, 16)).save(tmp_path / "a.png")
     assert main(["evaluate", "--photos", str(tmp_path), "--methods", "bicubic", *flag]) == 2
     assert f"{flag[0]} apply to digits, not to --photos" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("suffix", [".xbm", ".h5", ".xpm", ".pdf"])
+def test_unwritable_formats_are_refused_before_any_work(tmp_path, capsys, monkeypatch, suffix):
+    from PIL import Image
+
+    import sr_lib.cli as cli
+
+    Image.new("RGB", (8, 8)).save(tmp_path / "pic.png")
+    monkeypatch.setattr(cli, "quiet_tensorflow", lambda *a, **k: pytest.fail("work started"))
+    assert main(["upscale", str(tmp_path / "pic.png"), str(tmp_path / f"out{suffix}")]) == 2
+    err = capsys.readouterr().err
+    assert f"cannot write '{suffix}' pictures" in err and err.count("\n") == 1
+
+
+def test_an_ico_larger_than_256_is_refused_before_upscaling(tmp_path, capsys, monkeypatch):
+    from PIL import Image
+
+    Image.new("RGB", (200, 100)).save(tmp_path / "pic.png")
+    monkeypatch.setattr(sr_lib.Upscaler, "__call__", lambda *a, **k: pytest.fail("upscaled"))
+    assert main(["upscale", str(tmp_path / "pic.png"), str(tmp_path / "out.ico"),
+                 "--model", "bicubic", "--scale", "2"]) == 2
+    assert ".ico holds at most 256x256, not 200x400" in capsys.readouterr().err
+    assert not (tmp_path / "out.ico").exists()
+
+
+def test_photos_into_a_file_or_an_unwritable_folder_fails_before_downloading(
+        tmp_path, capsys, monkeypatch):
+    from sr_lib import photos
+
+    monkeypatch.setattr(photos, "_run", lambda *a: pytest.fail("downloading"))
+    monkeypatch.setattr(photos.shutil, "which", lambda tool: "/bin/true")
+    (tmp_path / "file").write_text("x")
+    assert main(["photos", str(tmp_path / "file")]) == 2
+    assert "is a file, not a folder" in capsys.readouterr().err
+    (tmp_path / "locked").mkdir()
+    monkeypatch.setattr("sr_lib.files.os.access", lambda path, mode: False)  # as if read-only
+    assert main(["photos", str(tmp_path / "locked")]) == 2
+    assert "permission denied" in capsys.readouterr().err
+
+
+def test_an_upscaler_class_or_a_nan_callable_is_a_clear_error():
+    x = np.zeros((4, 4), np.float32)
+    with pytest.raises(ValueError, match="cannot make an upscaler from <class"):
+        sr_lib.upscale(x, 8, model=sr_lib.Upscaler)
+    with pytest.raises(ValueError, match="returned NaN or infinite values"):
+        sr_lib.upscale(x, 8, model=lambda lr, size: np.full((len(lr), *size, 1), np.nan))
+
+
+def test_photo_training_pictures_are_checked_before_the_first_step(tmp_path, capsys):
+    """A picture that does not decode, one smaller than the patch, and a test picture too small
+    for the protocol's x4 are each one line before any training (no run folder)."""
+    from PIL import Image
+
+    noise = np.random.default_rng(0).integers(0, 255, (64, 64, 3), np.uint8)
+    for split in ("train", "val", "test"):
+        (tmp_path / split).mkdir()
+        Image.fromarray(noise).save(tmp_path / split / "ok.png")
+    argv = ["train", "photo", "--data", str(tmp_path), "--out", str(tmp_path / "run")]
+    cases = [("train/broken.png", None, "broken.png: not a readable image"),
+             ("val/small.png", 20, "small.png: 20x20 is under 48 pixels a side"),
+             ("test/tiny.png", 6, "tiny.png: 6x6 is under 9 pixels a side")]
+    for name, side, message in cases:
+        bad = tmp_path / name
+        if side is None:
+            bad.write_bytes(b"\x89PNG\r\n\x1a\n" + b"cut short")
+        else:
+            Image.fromarray(noise[:side, :side]).save(bad)
+        assert main(argv) == 2
+        err = capsys.readouterr().err
+        assert message in err and err.count("\n") == 1, err
+        assert not (tmp_path / "run").exists()
+        bad.unlink()
+
+
+def test_evaluate_photos_smaller_items(tmp_path, capsys):
+    """Repeated scales count once; .tif and .bmp are pictures like the others; a missing folder
+    says so; upscale's help describes colour pictures."""
+    from PIL import Image
+
+    noise = np.random.default_rng(1).integers(0, 255, (40, 40, 3), np.uint8)
+    for suffix in (".png", ".tif", ".bmp"):
+        Image.fromarray(noise).save(tmp_path / f"p{suffix}")
+    assert main(["evaluate", "--photos", str(tmp_path), "--methods", "bicubic", "--scales", "2",
+                 "2", "2.0", "--out", str(tmp_path / "ev")]) == 0
+    rows = json.loads((tmp_path / "ev" / "photos.json").read_text())
+    assert [(r["scale"], r["n"]) for r in rows] == [(2, 3)]
+    capsys.readouterr()
+    assert main(["evaluate", "--photos", str(tmp_path / "nowhere"), "--methods", "bicubic"]) == 2
+    assert "nowhere: no such folder" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["upscale", "--help"])
+    help_text = " ".join(capsys.readouterr().out.split())
+    assert "grayscale image" not in help_text and "converted to grey" not in help_text
+    assert "upscale one picture" in " ".join(build_parser().format_help().split())
