@@ -236,6 +236,12 @@ def test_malformed_tf_config_is_one_line(tmp_path, capsys, monkeypatch, data_npz
     assert message in err and len(err.strip().splitlines()) == 1, err
 
 
+def _sigint_as_at_a_terminal():
+    """A job started in the background by a non-interactive shell (CI, nohup) inherits SIGINT
+    ignored; give the worker the default, as Ctrl-C at a terminal would find it."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _lone_worker(tmp_path, data_npz, ports, timeout):
     """One worker of a two-worker TF_CONFIG whose peer never starts; its stderr goes to a file."""
     log = open(tmp_path / "err.txt", "w")
@@ -243,7 +249,7 @@ def _lone_worker(tmp_path, data_npz, ports, timeout):
     proc = subprocess.Popen([sys.executable, "-m", "sr_lib.cli", "train", "local_cppn", "--data",
                              str(data_npz), "--epochs", "1", "--strategy", "multiworker",
                              "--out", str(tmp_path / "run")], env=env, stdout=subprocess.DEVNULL,
-                            stderr=log)
+                            stderr=log, preexec_fn=_sigint_as_at_a_terminal)
     return proc, tmp_path / "err.txt"
 
 
