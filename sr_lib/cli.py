@@ -271,7 +271,7 @@ def cmd_upscale(args):
     from sr_lib.images import GREY_MODES, image_format, load_image, open_image, save_image, to_grey
 
     check_output(args.output)  # before any work
-    image_format(args.output)
+    out_format = image_format(args.output)
     if Path(args.output).resolve() == Path(args.input).resolve():
         raise ValueError(f"{args.output}: refusing to write over the input image")
     picture = open_image(args.input)
@@ -290,7 +290,7 @@ def cmd_upscale(args):
         print(f"note: {note}", file=sys.stderr)
     any_size = args.size is None and args.scale is None and upscale.hr_size is None
     height, width = upscale.output_size(lr.shape[:2], args.size, 4.0 if any_size else args.scale)
-    if image_format(args.output) == "ICO" and max(height, width) > 256:
+    if out_format == "ICO" and max(height, width) > 256:
         raise ValueError(f"{args.output}: .ico holds at most 256x256, not {height}x{width}")
     work = height * width + lr.shape[0] * lr.shape[1]  # output and input pixels
     sr = upscale(lr, (height, width), progress=work >= PROGRESS_PIXELS)

@@ -1,5 +1,8 @@
 """Fixtures shared by the test modules."""
 
+import json
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -52,3 +55,25 @@ def mnist():
     from sr_lib.data import load_mnist
 
     return load_mnist()
+
+
+NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
+
+
+def nb_cells(name):
+    """The cells of ``notebooks/NAME`` as committed (the .ipynb JSON; nbval executes them)."""
+    return json.loads((NOTEBOOKS / name).read_text())["cells"]
+
+
+def nb_source(cell):
+    return "".join(cell["source"])
+
+
+def nb_markdown(name):
+    """All markdown of a notebook as one text."""
+    return "\n".join(nb_source(c) for c in nb_cells(name) if c["cell_type"] == "markdown")
+
+
+def nb_code(name):
+    """The sources of a notebook's code cells."""
+    return [nb_source(c) for c in nb_cells(name) if c["cell_type"] == "code"]

@@ -9,17 +9,17 @@ from pathlib import Path
 
 import pytest
 
+from conftest import nb_cells, nb_source
+
 ROOT = Path(__file__).resolve().parents[1]
-NOTEBOOKS = {"01": ROOT / "notebooks" / "01_vae_gan_sr.ipynb",
-             "03": ROOT / "notebooks" / "03_cppn_gan_sr.ipynb"}
+NOTEBOOKS = {"01": "01_vae_gan_sr.ipynb", "03": "03_cppn_gan_sr.ipynb"}
 
 
 def cells(key):
-    return json.loads(NOTEBOOKS[key].read_text())["cells"]
+    return nb_cells(NOTEBOOKS[key])
 
 
-def source(cell):
-    return "".join(cell["source"])
+source = nb_source
 
 
 def markdown(key):

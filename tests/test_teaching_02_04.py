@@ -10,26 +10,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from conftest import NOTEBOOKS
+from conftest import nb_cells as cells, nb_code as code, nb_markdown as markdown
+from conftest import nb_source as source
+
 ROOT = Path(__file__).resolve().parents[1]
-NOTEBOOKS = ROOT / "notebooks"
 ASSETS = ROOT / "readme_assets"
 NB02, NB04 = "02_cppn.ipynb", "04_local_cppn_sr.ipynb"
-
-
-def cells(name):
-    return json.loads((NOTEBOOKS / name).read_text())["cells"]
-
-
-def source(cell):
-    return "".join(cell["source"])
-
-
-def markdown(name):
-    return "\n".join(source(c) for c in cells(name) if c["cell_type"] == "markdown")
-
-
-def code(name):
-    return [source(c) for c in cells(name) if c["cell_type"] == "code"]
 
 
 def solutions(name):

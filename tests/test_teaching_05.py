@@ -10,26 +10,12 @@ from pathlib import Path
 
 import pytest
 
+from conftest import nb_cells as cells, nb_code as code, nb_markdown as markdown
+from conftest import nb_source as source
+
 ROOT = Path(__file__).resolve().parents[1]
-NOTEBOOKS = ROOT / "notebooks"
 ASSETS = ROOT / "readme_assets"
 NB05, INDEX = "05_photos.ipynb", "00_index.ipynb"
-
-
-def cells(name):
-    return json.loads((NOTEBOOKS / name).read_text())["cells"]
-
-
-def source(cell):
-    return "".join(cell["source"])
-
-
-def markdown(name):
-    return "\n".join(source(c) for c in cells(name) if c["cell_type"] == "markdown")
-
-
-def code(name):
-    return [source(c) for c in cells(name) if c["cell_type"] == "code"]
 
 
 def test_05_writes_the_luma_psnr_protocol_and_checks_it_against_sr_lib():
