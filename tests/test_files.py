@@ -48,3 +48,36 @@ def test_temporary_names_are_unique_and_keep_the_suffix(tmp_path):
         two.write_bytes(b"2")
     assert (tmp_path / "a.png").read_bytes() in (b"1", b"2")
     assert oct((tmp_path / "a.png").stat().st_mode & 0o777) != oct(0o600)
+
+
+def test_a_killed_writers_temporary_is_swept_by_the_next_write(tmp_path):
+    """``kill -9`` during a save leaves the temporary file; the next write of the same target
+    removes it when its process is gone (or it is old), and never a live writer's file."""
+    import subprocess
+    import sys
+    import time
+
+    from sr_lib import files
+
+    target = tmp_path / "big.png"
+    code = ("import sys, time; from sr_lib.files import replacing\n"
+            "with replacing(sys.argv[1]) as tmp:\n"
+            "    tmp.write_bytes(b'x' * 1000); print(tmp.name, flush=True); time.sleep(60)\n")
+    writer = subprocess.Popen([sys.executable, "-c", code, str(target)], stdout=subprocess.PIPE,
+                              text=True)
+    dead = tmp_path / writer.stdout.readline().strip()
+    writer.kill()
+    writer.wait()
+    assert dead.exists()  # what kill -9 leaves
+    other = tmp_path / f".big.{files.HOST}x-1-0123456789ab.tmp.png"  # another machine's, fresh
+    old = tmp_path / ".big.elsewhere-1-0123456789ab.tmp.png"
+    unrelated = tmp_path / ".bigger.elsewhere-1-0123456789ab.tmp.png"
+    for f in (other, old, unrelated):
+        f.write_bytes(b"")
+    os.utime(old, (time.time() - files.STALE_S - 60,) * 2)
+    with replacing(target) as live:
+        assert live.exists() and not dead.exists() and not old.exists()
+        files.sweep(target)  # a concurrent writer's sweep keeps this live process's file
+        assert live.exists()
+        live.write_bytes(b"new")
+    assert sorted(os.listdir(tmp_path)) == sorted(["big.png", other.name, unrelated.name])
