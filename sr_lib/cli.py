@@ -11,12 +11,11 @@ from pathlib import Path
 from sr_lib import metrics, recipes  # light: import TensorFlow only when a run starts
 from sr_lib.degradations import NAMED, named
 from sr_lib.files import check_output
+from sr_lib.pictures import DIGIT_MAX_SIDE, PROGRESS_PIXELS
 from sr_lib.runtime import STRATEGIES, get_strategy, quiet_tensorflow, worker_dir  # light
 from sr_lib.registry import DEFAULT, MODELS, bundled, model_path
 from sr_lib.upscalers import INTERPOLATIONS, get_upscaler  # light: no TensorFlow until used
 
-DIGIT_MAX_SIDE = 64  # grey pictures up to this size are digits (MNIST: 28x28), larger ones photos
-PROGRESS_PIXELS = 10**6  # a progress bar for work on at least this many (input + output) pixels
 TEST_MAX_SIDE = 1280  # after `sr-lib train photo`, test pictures are shrunk to this side first
 DIGIT_LR_SIZES = (26, 14, 7)  # `sr-lib evaluate`'s default LR sizes of the 28x28 digits
 CPPN_SIZE, GIF_SIZE = 512, 256  # `sr-lib cppn`'s default output sides for a PNG and a GIF
@@ -40,6 +39,12 @@ def _ints(text, sep, expected):
 def _positive(text):
     if not text.isdigit() or int(text) == 0:
         raise argparse.ArgumentTypeError(f"must be a positive integer, got {text!r}")
+    return int(text)
+
+
+def _quality(text):
+    if not text.isdigit() or not 1 <= int(text) <= 100:
+        raise argparse.ArgumentTypeError(f"must be an integer 1-100, got {text!r}")
     return int(text)
 
 
@@ -132,12 +137,15 @@ def build_parser():
     ph.add_argument("dir", help="folder for the pictures")
 
     models = "; ".join(f"{k}: {v.description}" for k, v in MODELS.items())
-    up = sub.add_parser("upscale", help=f"upscale one picture (default model: {DEFAULT['photos']} "
-                        f"for colour pictures and grey photos, {DEFAULT['digits']} for digits)")
-    up.add_argument("input", help="input picture (8/16-bit, float; transparency composited onto "
-                                  "black)")
-    up.add_argument("output", help="output image (format from the extension; an existing file "
-                                   "is replaced, atomically; the input never is)")
+    up = sub.add_parser("upscale", help=f"upscale a picture or a folder of pictures (default "
+                        f"model: {DEFAULT['photos']} for colour pictures and grey photos, "
+                        f"{DEFAULT['digits']} for digits)")
+    up.add_argument("input", help="a picture (8/16-bit, float; upright by its EXIF orientation; "
+                                  "transparency kept) or a folder of them")
+    up.add_argument("output", help="the output picture (format from the extension; profile, EXIF, "
+                    "transparency and 16-bit/float depth kept where the format holds them; an "
+                    "existing file is replaced atomically; the input never is), or a folder for "
+                    "a folder's pictures (same names; existing ones skipped unless --overwrite)")
     up.add_argument("--model", help=f"a bundled model ({models}), an interpolation or a .keras "
                     f"file (what sr-lib train writes); default: {DEFAULT['photos']} for colour "
                     f"pictures and for grey ones larger than {DIGIT_MAX_SIDE} px on a side (grey "
@@ -147,6 +155,10 @@ def build_parser():
     how.add_argument("--scale", type=_scale, help="output size = scale x input size (default 4; "
                                                  "fixed-size models: their own)")
     how.add_argument("--size", type=_size, metavar="N | H W", help="output size: N or H W")
+    up.add_argument("--quality", type=_quality, help="JPEG and WebP quality 1-100 (default: JPEG "
+                                                     "95 at 4:4:4, WebP lossless)")
+    up.add_argument("--recursive", action="store_true", help="folders: include subfolders")
+    up.add_argument("--overwrite", action="store_true", help="folders: replace existing outputs")
     for name, command in sub.choices.items():  # `sr-lib NAME` runs cmd_NAME
         command.set_defaults(func=globals()[f"cmd_{name}"])
     return parser
@@ -259,52 +271,30 @@ def cmd_train(args):
     metrics.save_table(rows, own, stem="photos" if photo else "evaluation")
 
 
-def default_model(colour, size):
-    """Upscale's model: the photos' for colour or over-``DIGIT_MAX_SIDE`` pictures, else digits'."""
-    kind = "photos" if colour or max(size) > DIGIT_MAX_SIDE else "digits"
-    return DEFAULT[kind] if DEFAULT[kind] in bundled() else DEFAULT["digits"]
-
-
 def cmd_upscale(args):
-    import numpy as np
+    from sr_lib import pictures
 
-    from sr_lib.images import GREY_MODES, image_format, load_image, open_image, save_image, to_grey
-
-    check_output(args.output)  # before any work
-    out_format = image_format(args.output)
-    if Path(args.output).resolve() == Path(args.input).resolve():
-        raise ValueError(f"{args.output}: refusing to write over the input image")
-    picture = open_image(args.input)
-    colour = picture.mode not in GREY_MODES
-    lr, notes = load_image(args.input, colour=colour, image=picture)
-    if args.model is None:
-        args.model = default_model(colour, lr.shape[:2])
+    size = args.size
+    if Path(args.input).is_dir():
+        result = pictures.upscale_files(args.input, args.output, size, scale=args.scale,
+                                        model=args.model, quality=args.quality,
+                                        recursive=args.recursive, overwrite=args.overwrite,
+                                        log=lambda line: print(line, file=sys.stderr))
+        return 1 if result["failed"] else 0
+    pictures.check_pair(args.input, args.output, size, args.scale)  # before any work
     quiet_tensorflow()
-    upscale = get_upscaler(args.model)
-    if colour and upscale.channels == 1:
-        lr = to_grey(lr)
-        notes.append(f"{args.input} is colour; {args.model} takes grey images: converted to grey")
-    elif not colour and upscale.channels == 3:  # a grey photograph: the model sees grey RGB
-        lr = np.repeat(lr[..., None], 3, axis=-1)
+    name, (height, width), notes = pictures.upscale_file(
+        args.input, args.output, size, scale=args.scale, model=args.model, quality=args.quality,
+        progress=True)
     for note in notes:
         print(f"note: {note}", file=sys.stderr)
-    any_size = args.size is None and args.scale is None and upscale.hr_size is None
-    height, width = upscale.output_size(lr.shape[:2], args.size, 4.0 if any_size else args.scale)
-    if out_format == "ICO" and max(height, width) > 256:
-        raise ValueError(f"{args.output}: .ico holds at most 256x256, not {height}x{width}")
-    work = height * width + lr.shape[0] * lr.shape[1]  # output and input pixels
-    sr = upscale(lr, (height, width), progress=work >= PROGRESS_PIXELS)
-    if not colour and sr.ndim == 3:
-        sr = sr.mean(axis=-1)  # grey in, grey out
-    save_image(sr, args.output)
-    print(f"wrote {args.output} ({sr.shape[0]}x{sr.shape[1]} from {lr.shape[0]}x{lr.shape[1]}, "
-          f"model {args.model})")
+    print(f"wrote {args.output} ({height}x{width}, model {name})")
 
 
 def main(argv=None):
     args = build_parser().parse_args(_join_height_width(sys.argv[1:] if argv is None else argv))
     try:
-        args.func(args)
+        code = args.func(args)
     except (ValueError, OSError, RuntimeError) as exc:  # bad input or paths (2), divergence (1)
         if isinstance(exc, RuntimeError):
             from sr_lib.training import TrainingDiverged
@@ -316,7 +306,7 @@ def main(argv=None):
     except KeyboardInterrupt:
         print(f"sr-lib {args.command}: interrupted", file=sys.stderr)
         return 130
-    return 0
+    return code or 0
 
 
 if __name__ == "__main__":

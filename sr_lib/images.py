@@ -1,6 +1,13 @@
 """Pictures in and out: reading (8/16-bit, float, transparency), atomic writing (images, GIFs,
-grids), uint8/float conversion, grey and luma, the picture suffixes and the folder lister."""
+grids), uint8/float conversion, grey and luma, the picture suffixes and the folder lister.
 
+:func:`read_picture` and :func:`write_picture` carry a photograph through as it came in: upright
+(EXIF orientation applied, then reset to 1), its ICC profile and EXIF kept, alpha apart, and its
+depth (16-bit PNG and TIFF, float TIFF)."""
+
+import dataclasses
+import struct
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -8,6 +15,12 @@ import numpy as np
 SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp"}
 GREY_MODES = ("1", "L", "LA", "I", "I;16", "I;16B", "I;16L", "F")
 WRITABLE = ("PNG", "JPEG", "WEBP", "TIFF", "BMP", "GIF", "PPM", "TGA", "ICO", "JPEG2000")
+WITH_ALPHA = ("PNG", "WEBP", "TIFF", "TGA", "ICO", "JPEG2000")  # the others: composited on white
+DEEP = {"PNG": ("16",), "TIFF": ("16", "float")}  # the depths beyond 8-bit each format holds
+ORIENTATION = 0x0112  # the EXIF tag; its values 2..8 as numpy flips and turns of an (H, W, ...)
+UPRIGHT = {2: lambda x: x[:, ::-1], 3: lambda x: x[::-1, ::-1], 4: lambda x: x[::-1],
+           5: lambda x: x.swapaxes(0, 1), 6: lambda x: np.rot90(x, -1),
+           7: lambda x: x[::-1, ::-1].swapaxes(0, 1), 8: lambda x: np.rot90(x, 1)}
 
 
 def image_files(folder, recursive=False):
@@ -67,14 +80,20 @@ def _save_atomic(im, path, **kwargs):
     return Path(path)
 
 
-def open_image(path):
-    """The PIL image in ``path``, fully read; unreadable files and bombs are a ``ValueError``."""
+def open_image(path, still=False):
+    """The PIL image in ``path``, fully read; unreadable files and bombs (and, if ``still``,
+    animations) are a ``ValueError``."""
     from PIL import Image
 
     try:
         with Image.open(path) as im:
+            if still and getattr(im, "n_frames", 1) > 1:
+                raise ValueError(f"{path}: has {im.n_frames} frames; only still pictures are "
+                                 "upscaled (extract the frames first)")
             im.load()
-            return im.copy()
+            copy = im.copy()
+            copy.format = im.format  # what read_picture goes by (a copy has none)
+            return copy
     except (OSError, Image.DecompressionBombError) as exc:  # UnidentifiedImageError is an OSError
         raise ValueError(f"{path}: not a readable image ({exc})") from None
 
@@ -94,7 +113,7 @@ def load_image(path, colour=False, image=None):
     if not grey and not colour:
         notes.append(f"{path} is {image.mode}; converting it to grayscale (the bundled models "
                      "were trained on MNIST digits, not colour pictures)")
-    if "A" in image.mode or "transparency" in image.info:
+    if image.has_transparency_data:
         notes.append(f"{path} has transparency; compositing it onto black")
         image = Image.alpha_composite(Image.new("RGBA", image.size, (0, 0, 0, 255)),
                                       image.convert("RGBA")).convert("L" if grey else "RGB")
@@ -109,6 +128,149 @@ def load_image(path, colour=False, image=None):
     if colour and x.ndim == 2:
         x = np.repeat(x[..., None], 3, axis=-1)
     return np.clip(x, 0.0, 1.0).astype(np.float32), notes
+
+
+@dataclasses.dataclass
+class Picture:
+    """A picture as read: ``pixels`` float32 (H, W) grey or (H, W, 3) colour in [0, 1], upright;
+    ``alpha`` (H, W) or ``None``; ``depth`` "8", "16" or "float"; ``icc``, ``exif`` bytes or
+    ``None`` (EXIF with orientation 1); ``notes`` on what was converted."""
+    pixels: np.ndarray
+    alpha: object = None
+    depth: str = "8"
+    icc: object = None
+    exif: object = None
+    notes: list = dataclasses.field(default_factory=list)
+
+
+def _deep_pixels(path, mode=None):
+    """16-bit PNG, 16-bit and float TIFF colour (or any TIFF PIL cannot read: ``mode`` None) as
+    ``(float (H, W[, C]), depth)``, else ``None`` (PIL reads them as 8-bit; grey ``I;16`` and
+    ``F`` it keeps itself)."""
+    if mode in GREY_MODES:
+        return None
+    with open(path, "rb") as f:
+        head = f.read(32)
+    if head.startswith(b"\x89PNG\r\n\x1a\n") and head[24] == 16:  # IHDR's bit depth
+        import tensorflow as tf
+
+        data = tf.io.decode_png(tf.io.read_file(str(path)), dtype=tf.uint16).numpy()
+        return data / 65535.0, "16"
+    if head[:4] in (b"II*\0", b"MM\0*"):
+        import tifffile
+
+        with tifffile.TiffFile(path) as tif:
+            page = tif.pages[0]
+            if page.dtype.itemsize > 1 or mode is None:
+                data = page.asarray()
+                return (data, "float") if data.dtype.kind == "f" else (
+                    data / float(np.iinfo(data.dtype).max), "16" if data.dtype.itemsize > 1 else "8")
+    return None
+
+
+def read_picture(path):
+    """``path`` as a :class:`Picture`: EXIF orientation applied, profile and EXIF kept, alpha
+    apart, 16-bit and float depth kept; CMYK, LAB and other modes converted to sRGB (noted)."""
+    import io
+
+    from PIL import Image, ImageCms
+
+    try:
+        im = open_image(path, still=True)
+    except ValueError:
+        if _deep_pixels(path) is None:  # not a TIFF that only tifffile reads
+            raise
+        im = Image.new("RGB", (1, 1))  # no metadata; the pixels come from tifffile
+        x, depth = _deep_pixels(path)
+    else:
+        x, depth = _deep_pixels(path, im.mode) or (None, "8")
+    exif, notes, icc = im.getexif(), [], im.info.get("icc_profile")
+    orientation = exif.get(ORIENTATION, 1)
+    if ORIENTATION in exif:
+        exif[ORIENTATION] = 1
+    if x is None and im.mode not in GREY_MODES + ("RGB", "RGBA", "P", "PA"):  # CMYK, LAB, ...
+        source = ImageCms.ImageCmsProfile(io.BytesIO(icc)) if icc else (
+            ImageCms.createProfile("LAB") if im.mode == "LAB" else None)
+        srgb = ImageCms.createProfile("sRGB")
+        notes.append(f"{path} is {im.mode}; converted to sRGB")
+        im = (ImageCms.profileToProfile(im, source, srgb, outputMode="RGB") if source
+              else im.convert("RGB"))
+        icc = ImageCms.ImageCmsProfile(srgb).tobytes()
+    if x is None and (im.mode.startswith("I") or im.mode == "F"):
+        x, depth = np.asarray(im, np.float64), "float" if im.mode == "F" else "16"
+        x = x if im.mode == "F" else x / 65535.0
+    elif x is None:
+        mode = ("LA" if im.mode in GREY_MODES else "RGBA") if im.has_transparency_data else (
+            "L" if im.mode in GREY_MODES else "RGB")
+        x = np.asarray(im.convert(mode), np.float64) / 255.0
+    if depth == "float" and (x.min() < 0 or x.max() > 1):
+        notes.append(f"{path} is a float image with values outside [0, 1]; clipping them")
+    x = x[..., 0] if x.ndim == 3 and x.shape[-1] == 1 else x
+    alpha = x[..., -1] if x.ndim == 3 and x.shape[-1] in (2, 4) else None
+    x = x if alpha is None else x[..., 0] if x.shape[-1] == 2 else x[..., :3]
+    turn = UPRIGHT.get(orientation, lambda a: a)
+
+    def upright(a):
+        return None if a is None else np.ascontiguousarray(turn(np.clip(a, 0, 1))).astype(
+            np.float32)
+
+    return Picture(upright(x), upright(alpha), depth, icc, exif.tobytes() if len(exif) else None,
+                   notes)
+
+
+def _png_chunks(png, icc=None, exif=None):
+    """``png`` bytes with an iCCP (``icc``) and an eXIf (``exif``) chunk after the header."""
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(
+            ">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    extra = (chunk(b"iCCP", b"icc\0\0" + zlib.compress(icc)) if icc else b"") + (
+        chunk(b"eXIf", exif[6:] if exif.startswith(b"Exif\0\0") else exif) if exif else b"")
+    return png[:33] + extra + png[33:]  # 8-byte signature + the 25-byte IHDR chunk
+
+
+def write_picture(picture, path, quality=None):
+    """Write a :class:`Picture` to ``path`` (format from the extension) with its profile, EXIF,
+    alpha (where the format holds it; else composited on white) and depth (16-bit PNG and TIFF,
+    float TIFF; else 8-bit). JPEG: ``quality`` (default 95) at 4:4:4; WebP: lossless unless
+    ``quality``. Returns the notes on what could not be kept."""
+    from PIL import Image
+
+    from sr_lib.files import replacing
+
+    fmt, notes = image_format(path), []
+    x, alpha = picture.pixels, picture.alpha
+    if alpha is not None and fmt not in WITH_ALPHA:
+        notes.append(f"{Path(path).suffix} cannot hold transparency; composited onto white")
+        a = alpha if x.ndim == 2 else alpha[..., None]
+        x, alpha = x * a + (1.0 - a), None
+    x = x if alpha is None else np.dstack([x, alpha])
+    depth = picture.depth if picture.depth in DEEP.get(fmt, ()) else "16" if (
+        picture.depth == "float" and fmt == "PNG") else "8"
+    with replacing(path) as tmp:
+        if depth == "8":
+            options = {"JPEG": dict(quality=quality or 95, subsampling=0),
+                       "WEBP": dict(quality=quality, exact=True) if quality else dict(lossless=True,
+                                                                                   exact=True)}
+            meta = {k: v for k, v in (("icc_profile", picture.icc), ("exif", picture.exif)) if v}
+            Image.fromarray(to_uint8(x)).save(tmp, format=fmt, **options.get(fmt, {}), **meta)
+        elif fmt == "PNG":
+            import tensorflow as tf
+
+            deep = np.round(np.clip(x, 0, 1) * 65535).astype(np.uint16)
+            png = tf.io.encode_png(deep if deep.ndim == 3 else deep[..., None]).numpy()
+            tmp.write_bytes(_png_chunks(png, picture.icc, picture.exif))
+        else:
+            import tifffile
+
+            data = x.astype(np.float32) if depth == "float" else np.round(
+                np.clip(x, 0, 1) * 65535).astype(np.uint16)
+            tifffile.imwrite(tmp, data, photometric="minisblack" if x.ndim == 2 or
+                             x.shape[-1] == 2 else "rgb", extrasamples=[2] if alpha is not None
+                             else None, iccprofile=picture.icc, compression="zlib")
+            if picture.exif:
+                notes.append(f"{path}: EXIF is not written into {depth}-bit TIFF (profile kept)")
+    return notes
 
 
 def save_image(image, path):

@@ -77,3 +77,33 @@ def nb_markdown(name):
 def nb_code(name):
     """The sources of a notebook's code cells."""
     return [nb_source(c) for c in nb_cells(name) if c["cell_type"] == "code"]
+
+
+def wide_gamut_icc(description="Display P3 (sr_lib test)"):
+    """A minimal ICC v2 matrix/TRC display profile with Display P3 primaries (D50-adapted
+    colorants, gamma 2.2): a wide-gamut profile built here, as no file of one is at hand."""
+    import struct
+
+    def s15(v):
+        return struct.pack(">i", round(v * 65536))
+
+    def xyz(x, y, z):
+        return b"XYZ \0\0\0\0" + s15(x) + s15(y) + s15(z)
+
+    text = description.encode("ascii") + b"\0"
+    desc = b"desc\0\0\0\0" + struct.pack(">I", len(text)) + text + b"\0" * 8 + b"\0" * 70
+    curve = b"curv\0\0\0\0" + struct.pack(">IH", 1, round(2.2 * 256)) + b"\0\0"
+    tags = [(b"desc", desc), (b"wtpt", xyz(0.9642, 1.0, 0.8249)),
+            (b"rXYZ", xyz(0.5151, 0.2412, -0.0011)), (b"gXYZ", xyz(0.2920, 0.6922, 0.0419)),
+            (b"bXYZ", xyz(0.1571, 0.0666, 0.7841)), (b"rTRC", curve), (b"gTRC", curve),
+            (b"bTRC", curve), (b"cprt", b"text\0\0\0\0none\0\0\0\0")]
+    offset, table, data = 128 + 4 + 12 * len(tags), b"", b""
+    for sig, body in tags:
+        body += b"\0" * (-len(body) % 4)
+        table += sig + struct.pack(">II", offset + len(data), len(body))
+        data += body
+    size = offset + len(data)
+    header = (struct.pack(">I", size) + b"\0\0\0\0" + struct.pack(">I", 0x02100000) + b"mntrRGB XYZ "
+              + b"\0" * 12 + b"acsp" + b"\0" * 24 + struct.pack(">I", 0) + s15(0.9642) + s15(1.0)
+              + s15(0.8249) + b"\0" * 48)
+    return header + struct.pack(">I", len(tags)) + table + data

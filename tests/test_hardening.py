@@ -295,4 +295,4 @@ def test_evaluate_photos_smaller_items(tmp_path, capsys):
         main(["upscale", "--help"])
     help_text = " ".join(capsys.readouterr().out.split())
     assert "grayscale image" not in help_text and "converted to grey" not in help_text
-    assert "upscale one picture" in " ".join(build_parser().format_help().split())
+    assert "upscale a picture or a folder" in " ".join(build_parser().format_help().split())

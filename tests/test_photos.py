@@ -299,7 +299,7 @@ def test_protocol_script_writes_sets_and_pictures(pictures, tmp_path, monkeypatc
 
 def test_grey_photographs_go_to_the_photo_model_and_digits_to_the_digit_model(pictures, tmp_path,
                                                                                 capsys):
-    from sr_lib.cli import DIGIT_MAX_SIDE, default_model
+    from sr_lib.pictures import DIGIT_MAX_SIDE, default_model
 
     assert default_model(True, (20, 20)) == "photo"
     assert default_model(False, (28, 28)) == "local_cppn"

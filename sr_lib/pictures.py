@@ -1,0 +1,120 @@
+"""Upscaling picture files, one or a whole folder: each read and written as it came in
+(:func:`sr_lib.images.read_picture`), the model chosen per picture, transparency by bicubic."""
+
+import time
+from pathlib import Path
+
+import numpy as np
+
+from sr_lib.files import check_output
+from sr_lib.images import Picture, image_files, image_format, read_picture, write_picture
+from sr_lib.registry import DEFAULT, bundled
+from sr_lib.upscalers import get_upscaler
+
+DIGIT_MAX_SIDE = 64  # grey pictures up to this size are digits (MNIST: 28x28), larger ones photos
+ALPHA_METHOD = "bicubic"  # transparency's upscaler (measured: scripts/alpha_probe.py)
+ICO_MAX = 256
+PROGRESS_PIXELS = 10**6  # a progress bar for work on at least this many (input + output) pixels
+
+
+def default_model(colour, size):
+    """The photos' model for colour pictures and grey ones over :data:`DIGIT_MAX_SIDE` pixels a
+    side (grey photographs), the digits' for smaller grey ones."""
+    kind = "photos" if colour or max(size) > DIGIT_MAX_SIDE else "digits"
+    return DEFAULT[kind] if DEFAULT[kind] in bundled() else DEFAULT["digits"]
+
+
+def check_pair(src, dst, size=None, scale=None):
+    """A one-line ``ValueError`` for an output that cannot be written, before any work: a folder,
+    an unknown format, the input itself, an ``.ico`` over 256 pixels."""
+    dst = check_output(dst)
+    fmt = image_format(dst)
+    if Path(dst).resolve() == Path(src).resolve():
+        raise ValueError(f"{dst}: refusing to write over the input picture")
+    if fmt == "ICO":
+        from PIL import Image
+
+        with Image.open(src) as im:  # the header only
+            out = size or [max(1, int(n * (scale or 4) + 0.5)) for n in im.size[::-1]]
+        if max(out) > ICO_MAX:
+            raise ValueError(f"{dst}: .ico holds at most {ICO_MAX}x{ICO_MAX}, not "
+                             f"{out[0]}x{out[1]}")
+    return dst
+
+
+def upscale_file(src, dst, size=None, *, scale=None, model=None, quality=None, progress=False,
+                 upscalers=None):
+    """Upscale the picture ``src`` into ``dst`` (format from its extension) to ``size`` (H, W) or
+    by ``scale`` (default 4 for any-size models) with ``model`` (default :func:`default_model`).
+    Orientation, profile, EXIF, alpha and depth are kept (see :func:`sr_lib.images.write_picture`;
+    ``quality`` for JPEG and lossy WebP; ``progress``: a bar for a megapixel or more). Returns ``(model name, (H, W), notes)``."""
+    check_pair(src, dst, size, scale)
+    picture = read_picture(src)
+    lr, notes = picture.pixels, list(picture.notes)
+    colour = lr.ndim == 3
+    name = model if model is not None else default_model(colour, lr.shape[:2])
+    cache = {} if upscalers is None else upscalers
+    upscale = cache.get(str(name)) or cache.setdefault(str(name), get_upscaler(name))
+    if colour and upscale.channels == 1:
+        lr = lr @ np.array([0.299, 0.587, 0.114], np.float32)
+        notes.append(f"{src} is colour; {name} takes grey images: converted to grey")
+    elif not colour and upscale.channels == 3:  # a grey photograph: the model sees grey RGB
+        lr = np.repeat(lr[..., None], 3, axis=-1)
+    any_size = size is None and scale is None and upscale.hr_size is None
+    out_size = upscale.output_size(lr.shape[:2], size, 4.0 if any_size else scale)
+    if image_format(dst) == "ICO" and max(out_size) > ICO_MAX:
+        raise ValueError(f"{dst}: .ico holds at most {ICO_MAX}x{ICO_MAX}, not "
+                         f"{out_size[0]}x{out_size[1]}")
+    work = out_size[0] * out_size[1] + lr.shape[0] * lr.shape[1]
+    sr = upscale(lr, out_size, progress=progress and work >= PROGRESS_PIXELS)
+    if not colour and sr.ndim == 3:
+        sr = sr.mean(axis=-1)  # grey in, grey out
+    alpha = None
+    if picture.alpha is not None:
+        resize = cache.get(ALPHA_METHOD) or cache.setdefault(ALPHA_METHOD,
+                                                             get_upscaler(ALPHA_METHOD))
+        alpha = resize(picture.alpha, out_size)
+    out = Picture(sr, alpha, picture.depth, picture.icc, picture.exif)
+    notes += write_picture(out, dst, quality=quality)
+    return str(name), out_size, notes
+
+
+def upscale_files(src_dir, out_dir, size=None, *, scale=None, model=None, quality=None,
+                  recursive=False, overwrite=False, progress=True, log=print):
+    """Upscale every picture in ``src_dir`` (and below, if ``recursive``) into the same relative
+    path under ``out_dir``, with one model load and one progress bar (pictures, with an ETA). Existing outputs are skipped unless ``overwrite``; a picture that fails is logged and
+    the rest go on. Returns ``{"done": [...], "skipped": [...], "failed": [(path, message)]}``."""
+    src_dir, out_dir = Path(src_dir), Path(out_dir)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise ValueError(f"{out_dir}: is a file; give a folder for a folder's pictures")
+    check_output(out_dir / "probe.png")  # a writable place, before any work
+    inside = out_dir.resolve()
+    files = [p for p in image_files(src_dir, recursive)
+             if inside not in p.resolve().parents]  # never re-upscale our own outputs
+    result = {"done": [], "skipped": [], "failed": []}
+    todo = []
+    for path in files:
+        dst = out_dir / path.relative_to(src_dir)
+        (result["skipped"].append(dst) if dst.exists() and not overwrite
+         else todo.append((path, dst)))
+    bar = None
+    if progress and todo:
+        import keras
+
+        bar = keras.utils.Progbar(len(todo), unit_name="picture")
+    upscalers, start = {}, time.perf_counter()
+    for path, dst in todo:
+        try:
+            name, out_size, notes = upscale_file(path, dst, size, scale=scale, model=model,
+                                                 quality=quality, upscalers=upscalers)
+            result["done"].append(dst)
+            for note in notes:
+                log(f"note: {note}")
+        except (ValueError, OSError) as exc:
+            result["failed"].append((path, str(exc)))
+            log(f"failed: {exc}")
+        if bar is not None:
+            bar.add(1)
+    log(f"{len(result['done'])} upscaled, {len(result['skipped'])} skipped (outputs exist; "
+        f"overwrite replaces them), {len(result['failed'])} failed, in {time.perf_counter() - start:.1f} s")
+    return result
