@@ -163,8 +163,10 @@ def _deep_pixels(path, mode=None):
             page = tif.pages[0]
             if page.dtype.itemsize > 1 or mode is None:
                 data = page.asarray()
-                return (data, "float") if data.dtype.kind == "f" else (
-                    data / float(np.iinfo(data.dtype).max), "16" if data.dtype.itemsize > 1 else "8")
+                if data.dtype.kind == "f":
+                    return data, "float"
+                depth = "16" if data.dtype.itemsize > 1 else "8"
+                return data / float(np.iinfo(data.dtype).max), depth
     return None
 
 

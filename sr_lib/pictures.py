@@ -47,7 +47,8 @@ def upscale_file(src, dst, size=None, *, scale=None, model=None, quality=None, p
     """Upscale the picture ``src`` into ``dst`` (format from its extension) to ``size`` (H, W) or
     by ``scale`` (default 4 for any-size models) with ``model`` (default :func:`default_model`).
     Orientation, profile, EXIF, alpha and depth are kept (see :func:`sr_lib.images.write_picture`;
-    ``quality`` for JPEG and lossy WebP; ``progress``: a bar for a megapixel or more). Returns ``(model name, (H, W), notes)``."""
+    ``quality`` for JPEG and lossy WebP; ``progress``: a bar for a megapixel or more).
+    Returns ``(model name, (H, W), notes)``."""
     check_pair(src, dst, size, scale)
     picture = read_picture(src)
     lr, notes = picture.pixels, list(picture.notes)
@@ -82,7 +83,8 @@ def upscale_file(src, dst, size=None, *, scale=None, model=None, quality=None, p
 def upscale_files(src_dir, out_dir, size=None, *, scale=None, model=None, quality=None,
                   recursive=False, overwrite=False, progress=True, log=print):
     """Upscale every picture in ``src_dir`` (and below, if ``recursive``) into the same relative
-    path under ``out_dir``, with one model load and one progress bar (pictures, with an ETA). Existing outputs are skipped unless ``overwrite``; a picture that fails is logged and
+    path under ``out_dir``, with one model load and one progress bar (pictures, with an ETA).
+    Existing outputs are skipped unless ``overwrite``; a picture that fails is logged and
     the rest go on. Returns ``{"done": [...], "skipped": [...], "failed": [(path, message)]}``."""
     src_dir, out_dir = Path(src_dir), Path(out_dir)
     if out_dir.exists() and not out_dir.is_dir():
@@ -116,5 +118,6 @@ def upscale_files(src_dir, out_dir, size=None, *, scale=None, model=None, qualit
         if bar is not None:
             bar.add(1)
     log(f"{len(result['done'])} upscaled, {len(result['skipped'])} skipped (outputs exist; "
-        f"overwrite replaces them), {len(result['failed'])} failed, in {time.perf_counter() - start:.1f} s")
+        f"overwrite replaces them), {len(result['failed'])} failed, in "
+        f"{time.perf_counter() - start:.1f} s")
     return result

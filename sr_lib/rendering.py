@@ -51,13 +51,14 @@ def chunk_coords(start, count, height, width):
 
 def chunk_size(n, batch, chunk=DEFAULT_CHUNK):
     """Pixels per image per step, about ``chunk`` (``None``: all) over ``batch`` images of ``n``
-    pixels: a power of two up to ``BLOCK``, else two or more whole blocks."""
+    pixels: a power of two up to ``BLOCK``, else a power of two of whole blocks up to the limit,
+    else the limit in whole blocks (the last step padded). So few step shapes serve every size:
+    a picture of a new size reuses the compiled steps."""
     check_int(chunk, "chunk", optional=True)
     if n <= BLOCK:
         return 1 << (n - 1).bit_length()
-    limit = n if chunk is None else max(int(chunk) // batch, 1)
-    per_step = -(-n // -(-n // limit))  # n over the fewest steps of at most limit pixels
-    return BLOCK * max(2, -(-per_step // BLOCK))
+    limit = BLOCK * max(2, -(-(n if chunk is None else max(int(chunk) // batch, 1)) // BLOCK))
+    return min(BLOCK << max(1, (-(-n // BLOCK) - 1).bit_length()), limit)
 
 
 def progress_bar(total, progress=True):

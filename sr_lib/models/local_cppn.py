@@ -135,7 +135,8 @@ class LocalCPPN(keras.Model):
     def upscale(self, lr, size, chunk=DEFAULT_CHUNK, progress=False, tile=TILE):
         """The float LR batch ``lr`` (B, h, w, C) at ``size`` (H, W), numpy in [0, 1] (the protocol
         of :class:`sr_lib.Upscaler`), in tiles of about ``tile`` LR pixels a side (plus the
-        :attr:`halo`) and steps of about ``chunk`` pixels; tiled equals untiled exactly."""
+        :attr:`halo`) and steps of about ``chunk`` pixels (few shapes: new sizes reuse the compiled
+        steps); tiled equals untiled to float32 rounding, chunked equals unchunked exactly."""
         lr = np.asarray(lr, np.float32)
         batch, lr_h, lr_w = lr.shape[:3]
         height, width = check_pixels(size, batch)
@@ -148,6 +149,7 @@ class LocalCPPN(keras.Model):
         group = max(1, min(batch, ENCODE_PIXELS // crop))  # encoder batch; not chunk's (rounding)
         count = chunk_size(max(tile_pixels * group, BLOCK + 1), 1, chunk)  # whole BLOCKs always
         span = max(r[3] - r[2] for r in rows) * max(c[3] - c[2] for c in cols) * group
+        span = max(ENCODE_PIXELS, 1 << (span - 1).bit_length())  # one decoder shape (almost)
         steps = sum(-(-min(group, batch - g) * (r[1] - r[0]) * (c[1] - c[0]) // count)
                     for g in range(0, batch, group) for r in rows for c in cols)
         bar = progress_bar(steps, progress)
