@@ -16,6 +16,7 @@ _EXPORTS = {  # public name -> module that defines it
     **dict.fromkeys(["build_cppn", "build_local_cppn", "build_vae_gan_generator",
                      "build_cppn_gan_generator", "build_encoder", "build_decoder",
                      "build_discriminator"], "sr_lib.models"),
+    **dict.fromkeys(["upscale_file", "upscale_files"], "sr_lib.pictures"),
     "load_pretrained": "sr_lib.registry", "Sampling": "sr_lib.layers", "train": "sr_lib.recipes",
     "SRGAN": "sr_lib.training", "render": "sr_lib.rendering",
 }
