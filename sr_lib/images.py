@@ -180,7 +180,7 @@ def read_picture(path):
     try:
         im = open_image(path, still=True)
     except ValueError:
-        if _deep_pixels(path) is None:  # not a TIFF that only tifffile reads
+        if not Path(path).is_file() or _deep_pixels(path) is None:  # not a TIFF for tifffile
             raise
         im = Image.new("RGB", (1, 1))  # no metadata; the pixels come from tifffile
         x, depth = _deep_pixels(path)

@@ -104,7 +104,9 @@ def test_cli_two_workers_train_local_cppn_like_one_process(tmp_path, data_npz):
     print(f"local_cppn: workers differ by {max_difference(chief, worker):.3g}, "
           f"from one process by {max_difference(chief, single):.3g}")
     assert max_difference(chief, worker) <= 1e-6
-    assert max_difference(chief, single) <= 1e-5
+    # float32 rounding of all-reduced half-batch gradients against one process's whole batch:
+    # 1.69e-5 measured with TF 2.21 after the run (weights ~0.1; a wrong share gives ~1e-3)
+    assert max_difference(chief, single) <= 5e-5
     assert (shared / "history.csv").read_text() == (shared / "worker_1" / "history.csv").read_text()
 
 
