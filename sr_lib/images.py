@@ -180,10 +180,11 @@ def read_picture(path):
     try:
         im = open_image(path, still=True)
     except ValueError:
-        if not Path(path).is_file() or _deep_pixels(path) is None:  # not a TIFF for tifffile
+        deep = _deep_pixels(path) if Path(path).is_file() else None  # a TIFF only tifffile reads
+        if deep is None:
             raise
         im = Image.new("RGB", (1, 1))  # no metadata; the pixels come from tifffile
-        x, depth = _deep_pixels(path)
+        x, depth = deep
     else:
         x, depth = _deep_pixels(path, im.mode) or (None, "8")
     exif, notes, icc = im.getexif(), [], im.info.get("icc_profile")

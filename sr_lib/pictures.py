@@ -7,12 +7,13 @@ from pathlib import Path
 import numpy as np
 
 from sr_lib.files import check_output
-from sr_lib.images import Picture, image_files, image_format, read_picture, write_picture
+from sr_lib.images import (Picture, image_files, image_format, read_picture, to_grey,
+                           write_picture)
 from sr_lib.registry import DEFAULT, bundled
 from sr_lib.upscalers import get_upscaler
 
 DIGIT_MAX_SIDE = 64  # grey pictures up to this size are digits (MNIST: 28x28), larger ones photos
-ALPHA_METHOD = "bicubic"  # transparency's upscaler (measured: scripts/alpha_probe.py)
+ALPHA_METHOD = "bicubic"  # transparency's upscaler (not yet measured against the model's)
 ICO_MAX = 256
 PROGRESS_PIXELS = 10**6  # a progress bar for work on at least this many (input + output) pixels
 
@@ -24,21 +25,30 @@ def default_model(colour, size):
     return DEFAULT[kind] if DEFAULT[kind] in bundled() else DEFAULT["digits"]
 
 
+def _check_ico(dst, out_size):
+    if image_format(dst) == "ICO" and max(out_size) > ICO_MAX:
+        raise ValueError(f"{dst}: .ico holds at most {ICO_MAX}x{ICO_MAX}, not "
+                         f"{out_size[0]}x{out_size[1]}")
+
+
+def _cached(cache, name):
+    """The upscaler of ``name``, loaded once per ``cache`` (a folder's pictures share one)."""
+    if str(name) not in cache:
+        cache[str(name)] = get_upscaler(name)
+    return cache[str(name)]
+
+
 def check_pair(src, dst, size=None, scale=None):
     """A one-line ``ValueError`` for an output that cannot be written, before any work: a folder,
     an unknown format, the input itself, an ``.ico`` over 256 pixels."""
     dst = check_output(dst)
-    fmt = image_format(dst)
     if Path(dst).resolve() == Path(src).resolve():
         raise ValueError(f"{dst}: refusing to write over the input picture")
-    if fmt == "ICO":
+    if image_format(dst) == "ICO":
         from PIL import Image
 
         with Image.open(src) as im:  # the header only
-            out = size or [max(1, int(n * (scale or 4) + 0.5)) for n in im.size[::-1]]
-        if max(out) > ICO_MAX:
-            raise ValueError(f"{dst}: .ico holds at most {ICO_MAX}x{ICO_MAX}, not "
-                             f"{out[0]}x{out[1]}")
+            _check_ico(dst, size or [max(1, int(n * (scale or 4) + 0.5)) for n in im.size[::-1]])
     return dst
 
 
@@ -55,26 +65,22 @@ def upscale_file(src, dst, size=None, *, scale=None, model=None, quality=None, p
     colour = lr.ndim == 3
     name = model if model is not None else default_model(colour, lr.shape[:2])
     cache = {} if upscalers is None else upscalers
-    upscale = cache.get(str(name)) or cache.setdefault(str(name), get_upscaler(name))
+    upscale = _cached(cache, name)
     if colour and upscale.channels == 1:
-        lr = lr @ np.array([0.299, 0.587, 0.114], np.float32)
+        lr = to_grey(lr)
         notes.append(f"{src} is colour; {name} takes grey images: converted to grey")
     elif not colour and upscale.channels == 3:  # a grey photograph: the model sees grey RGB
         lr = np.repeat(lr[..., None], 3, axis=-1)
     any_size = size is None and scale is None and upscale.hr_size is None
     out_size = upscale.output_size(lr.shape[:2], size, 4.0 if any_size else scale)
-    if image_format(dst) == "ICO" and max(out_size) > ICO_MAX:
-        raise ValueError(f"{dst}: .ico holds at most {ICO_MAX}x{ICO_MAX}, not "
-                         f"{out_size[0]}x{out_size[1]}")
+    _check_ico(dst, out_size)  # a fixed-size model's own size, known only now
     work = out_size[0] * out_size[1] + lr.shape[0] * lr.shape[1]
     sr = upscale(lr, out_size, progress=progress and work >= PROGRESS_PIXELS)
     if not colour and sr.ndim == 3:
         sr = sr.mean(axis=-1)  # grey in, grey out
     alpha = None
     if picture.alpha is not None:
-        resize = cache.get(ALPHA_METHOD) or cache.setdefault(ALPHA_METHOD,
-                                                             get_upscaler(ALPHA_METHOD))
-        alpha = resize(picture.alpha, out_size)
+        alpha = _cached(cache, ALPHA_METHOD)(picture.alpha, out_size)
     out = Picture(sr, alpha, picture.depth, picture.icc, picture.exif)
     notes += write_picture(out, dst, quality=quality)
     return str(name), out_size, notes
