@@ -22,7 +22,7 @@ import numpy as np
 from sr_lib import metrics
 from sr_lib.degradations import named
 from sr_lib.files import write_json
-from sr_lib.images import image_files
+from sr_lib.images import image_files, opaque_pictures
 
 
 def gain_table(pictures, methods, degradations, scales):
@@ -49,7 +49,11 @@ def main(argv=None):
     parser.add_argument("--out", default="readme_assets/05_robust.json")
     args = parser.parse_args(argv)
     scales = [int(s) if float(s).is_integer() else s for s in args.scales]
-    files = image_files(args.dir)
+    files, left_out = opaque_pictures(image_files(args.dir))  # the photo protocol's pictures
+    if left_out:
+        print("leaving out translucent pictures:", ", ".join(f.name for f in left_out))
+    if not files:
+        raise SystemExit(f"{args.dir}: no opaque pictures")
     for name in args.degradations:  # before minutes of work
         named(name)
     for scale in scales:

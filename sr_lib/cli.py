@@ -172,7 +172,7 @@ def cmd_evaluate(args):
     for name in args.methods:  # names and paths, before TensorFlow starts
         _ = name in INTERPOLATIONS or model_path(name)
     if args.photos:
-        from sr_lib.images import image_files
+        from sr_lib.images import image_files, opaque_pictures
 
         ignored = [f"--{k.replace('_', '-')}" for k in ("lr_sizes", "limit", "data", "hr_size")
                    if getattr(args, k) is not None]
@@ -180,7 +180,13 @@ def cmd_evaluate(args):
             raise ValueError(f"{', '.join(ignored)} apply to digits, not to --photos "
                              "(use --scales and --max-side)")
 
-        images = image_files(args.photos)
+        images, left_out = opaque_pictures(image_files(args.photos))
+        if left_out:
+            print(f"note: leaving out {len(left_out)} translucent pictures (the photo protocol "
+                  f"scores opaque ones only): {', '.join(f.name for f in left_out)}", file=sys.stderr)
+        if not images:
+            raise ValueError(f"{args.photos}: every picture is translucent; the photo protocol "
+                             "scores opaque pictures only")
         for check, values in ((metrics.check_scale, args.scales), (named, args.degradations)):
             list(map(check, values))  # before TensorFlow starts
         protocol = dict(scales=args.scales, luma=True, max_side=args.max_side,

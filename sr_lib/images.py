@@ -16,6 +16,7 @@ SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp"}
 GREY_MODES = ("1", "L", "LA", "I", "I;16", "I;16B", "I;16L", "F")
 WRITABLE = ("PNG", "JPEG", "WEBP", "TIFF", "BMP", "GIF", "PPM", "TGA", "ICO", "JPEG2000")
 WITH_ALPHA = ("PNG", "WEBP", "TIFF", "TGA", "ICO", "JPEG2000")  # the others: composited on white
+OPAQUE_ALPHA = 248  # alpha from here up is opaque for the photo protocol (Patak: 76 pixels at 253)
 DEEP = {"PNG": ("16",), "TIFF": ("16", "float")}  # the depths beyond 8-bit each format holds
 ORIENTATION = 0x0112  # the EXIF tag; its values 2..8 as numpy flips and turns of an (H, W, ...)
 UPRIGHT = {2: lambda x: x[:, ::-1], 3: lambda x: x[::-1, ::-1], 4: lambda x: x[::-1],
@@ -33,6 +34,23 @@ def image_files(folder, recursive=False):
     if not files:
         raise ValueError(f"{folder}: no pictures ({', '.join(sorted(SUFFIXES))}) found")
     return files
+
+
+def translucent(path):
+    """Whether the picture in ``path`` has a pixel more than 1/32 transparent (alpha under
+    :data:`OPAQUE_ALPHA`): an alpha channel that is (nearly) 255 everywhere does not count."""
+    image = open_image(path)
+    if not image.has_transparency_data:
+        return False
+    return image.convert("RGBA").getextrema()[3][0] < OPAQUE_ALPHA
+
+
+def opaque_pictures(files):
+    """``(opaque, translucent)`` lists of ``files``. The photo protocol and photo training use
+    only the opaque ones: under a transparent pixel the colour is undefined (often black), and
+    scoring or learning it as a picture's colour makes flat areas that flatter every upscaler."""
+    see = [translucent(f) for f in files]
+    return [f for f, t in zip(files, see) if not t], [f for f, t in zip(files, see) if t]
 
 
 def check_pictures(files, min_side=1):

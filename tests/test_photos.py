@@ -361,3 +361,58 @@ def test_a_grey_photograph_upscaled_by_default_beats_bicubic(tmp_path, capsys):
         # Path (short of the issue's "above bicubic"); the digit model it replaces loses by dBs
         assert scores[None] > scores["bicubic"] - 0.5, (crop.name, scores)
         assert scores[None] > scores["local_cppn"] + 1.0, (crop.name, scores)
+
+
+@pytest.fixture
+def with_translucent(pictures, tmp_path):
+    """``pictures`` plus an RGBA one that is opaque but for an alpha of 253 (opaque), and a
+    translucent one (a transparent border, as a logo's)."""
+    folder = tmp_path / "mixed"
+    shutil.copytree(pictures, folder)
+    rgb = np.asarray(Image.open(pictures / "p0.png"))
+    alpha = np.full(rgb.shape[:2], 255, np.uint8)
+    alpha[:4, :4] = 253
+    Image.fromarray(np.dstack([rgb, alpha])).save(folder / "nearly.png")
+    alpha[:10] = 0
+    Image.fromarray(np.dstack([rgb, alpha])).save(folder / "logo.png")
+    return folder
+
+
+def test_translucent_pictures_are_left_out_of_the_protocol_and_training(with_translucent,
+                                                                         tmp_path, capsys):
+    from sr_lib.images import opaque_pictures, translucent
+
+    files = image_files(with_translucent)
+    opaque, left_out = opaque_pictures(files)
+    assert [f.name for f in left_out] == ["logo.png"] and len(opaque) == 4
+    assert translucent(with_translucent / "logo.png") and not translucent(with_translucent / "nearly.png")
+    assert main(["evaluate", "--photos", str(with_translucent), "--methods", "bicubic",
+                 "--scales", "2", "--out", str(tmp_path / "ev")]) == 0
+    assert "leaving out 1 translucent pictures" in capsys.readouterr().err
+    assert json.loads((tmp_path / "ev" / "photos.json").read_text())[0]["n"] == 4
+    _, _, record = recipes._photo_data(with_translucent, with_translucent, 16, seed=0)
+    assert {name.split(":")[0] for name in record["data"]} == {f.name for f in opaque}
+
+
+def test_protocol_script_repools_without_the_translucent_pictures(pictures, tmp_path,
+                                                                  photo_protocol):
+    test = tmp_path / "dir" / "test"
+    test.mkdir(parents=True)
+    for src, name in (("p0.png", "Aqua.png"), ("p2.png", "grid.png"), ("p1.jpg", "Gulp.png")):
+        rgb = np.asarray(Image.open(pictures / src).convert("RGB"))
+        alpha = np.full(rgb.shape[:2], 255, np.uint8)
+        alpha[:8] = 0 if name == "Gulp.png" else 255
+        Image.fromarray(np.dstack([rgb, alpha])).save(test / name)
+    measured = {f.stem: {"photograph": f.stem == "Aqua", "size": "x", "rows": metrics.evaluate(
+        ["bicubic", "nearest"], [f], scales=(2,), luma=True)} for f in image_files(test)}
+    old = tmp_path / "old.json"
+    old.write_text(json.dumps({"command": "measured", "pictures": measured},
+                              default=metrics.Row.as_dict))
+    out = tmp_path / "new.json"
+    photo_protocol.main([str(tmp_path / "dir"), "--repool", str(old), "--out", str(out)])
+    new = json.loads(out.read_text())
+    assert new["left_out"] == {"Gulp": "translucent"} and set(new["pictures"]) == {"Aqua", "grid"}
+    assert {k: v["n"] for k, v in new["sets"].items()} == {"photographs": 1, "artworks": 1, "all": 2}
+    grid = {(r["method"], r["scale"]): r["psnr"] for r in measured["grid"]["rows"]}
+    assert {(r["method"], r["scale"]): r["psnr"] for r in new["sets"]["artworks"]["rows"]} \
+        == pytest.approx(grid)

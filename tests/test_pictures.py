@@ -248,3 +248,37 @@ def test_quality_is_checked_by_the_parser(capsys):
     with pytest.raises(SystemExit):
         main(["upscale", "a.png", "b.jpg", "--quality", "101"])
     assert "must be an integer 1-100" in capsys.readouterr().err
+
+
+def test_upscale_grey_sends_grey_through_a_colour_model_as_grey_rgb():
+    from sr_lib.pictures import upscale_grey
+
+    class Colour:  # a stand-in colour upscaler: channel c multiplied by c + 1
+        channels = 3
+
+        def __call__(self, x, size, progress=False):
+            assert x.shape[-1] == 3 and np.array_equal(x[..., 0], x[..., 2])
+            return np.repeat(np.repeat(x, 2, 0), 2, 1)[: size[0], : size[1]] * [1.0, 2.0, 3.0]
+
+    grey = np.random.default_rng(0).random((5, 7)).astype(np.float32)
+    out = upscale_grey(Colour(), grey, (10, 14))
+    assert out.shape == (10, 14) and np.allclose(out[::2, ::2], 2 * grey)
+    from sr_lib.upscalers import get_upscaler
+
+    bicubic = upscale_grey(get_upscaler("bicubic"), grey, (10, 14))
+    assert bicubic.shape == (10, 14)
+
+
+def test_transparency_goes_through_the_pictures_colour_model(tmp_path):
+    from sr_lib.pictures import upscale_grey
+    from sr_lib.upscalers import get_upscaler
+
+    src, out = tmp_path / "logo.png", tmp_path / "logo_x2.png"
+    alpha = np.zeros((12, 20), np.uint8)
+    alpha[3:9, 5:15] = 255
+    Image.fromarray(np.dstack([RGB, alpha]), "RGBA").save(src)
+    pictures.upscale_file(src, out, scale=2, model="photo")
+    got = np.asarray(Image.open(out))[..., -1] / 255.0
+    want = np.clip(upscale_grey(get_upscaler("photo"), alpha / 255.0, (24, 40)), 0, 1)
+    np.testing.assert_allclose(got, want, atol=0.5 / 255 + 1e-6)
+    assert np.abs(got - bicubic(alpha / 255.0, (24, 40))).max() > 2 / 255  # not bicubic's

@@ -124,10 +124,9 @@ def test_05_opens_with_its_question_and_links_and_ends_with_its_answer():
 
 def test_05_figures_are_legible_and_have_a_bicubic_column():
     sources = "\n".join(code(NB05))
-    assert "def legible" in sources and "set_fontsize(size)" in sources
-    assert "fontsize=8" not in sources
+    assert "fontsize=8" not in sources  # captions: sr_lib.plots draws them at plots.CAPTION
     for c in code(NB05):
-        if "table(" in c and "def table" not in c:
+        if "plots.show_table(" in c:
             assert "bicubic" in c, c[:80]
     assert '"bicubic x3": ' in sources  # the patch grid's bicubic row
 
