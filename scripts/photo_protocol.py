@@ -70,7 +70,7 @@ def main(argv=None):
 
     from sr_lib.runtime import quiet_tensorflow
 
-    held_out, translucent = opaque_pictures(image_files(args.dir / "test"))
+    held_out, translucent = opaque_pictures(image_files(args.dir / "test"), report=print)
     left_out = {f.stem: "translucent" for f in translucent}
     if "bicubic" not in args.methods:
         raise SystemExit("--methods must include bicubic: gains are measured against it")

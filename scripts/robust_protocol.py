@@ -49,9 +49,7 @@ def main(argv=None):
     parser.add_argument("--out", default="readme_assets/05_robust.json")
     args = parser.parse_args(argv)
     scales = [int(s) if float(s).is_integer() else s for s in args.scales]
-    files, left_out = opaque_pictures(image_files(args.dir))  # the photo protocol's pictures
-    if left_out:
-        print("leaving out translucent pictures:", ", ".join(f.name for f in left_out))
+    files = opaque_pictures(image_files(args.dir), report=print)[0]  # the photo protocol's
     if not files:
         raise SystemExit(f"{args.dir}: no opaque pictures")
     for name in args.degradations:  # before minutes of work

@@ -21,6 +21,10 @@ DIGIT_LR_SIZES = (26, 14, 7)  # `sr-lib evaluate`'s default LR sizes of the 28x2
 CPPN_SIZE, GIF_SIZE = 512, 256  # `sr-lib cppn`'s default output sides for a PNG and a GIF
 
 
+def _note(line):
+    print(line, file=sys.stderr)
+
+
 def _add_data_args(p):
     p.add_argument("--data", help="an .npz (keras MNIST layout), IDX folder or image folder")
     p.add_argument("--hr-size", type=int, help="HR size to resize/crop an image folder to")
@@ -180,10 +184,7 @@ def cmd_evaluate(args):
             raise ValueError(f"{', '.join(ignored)} apply to digits, not to --photos "
                              "(use --scales and --max-side)")
 
-        images, left_out = opaque_pictures(image_files(args.photos))
-        if left_out:
-            print(f"note: leaving out {len(left_out)} translucent pictures (the photo protocol "
-                  f"scores opaque ones only): {', '.join(f.name for f in left_out)}", file=sys.stderr)
+        images = opaque_pictures(image_files(args.photos), report=_note)[0]
         if not images:
             raise ValueError(f"{args.photos}: every picture is translucent; the photo protocol "
                              "scores opaque pictures only")
@@ -254,10 +255,13 @@ def cmd_train(args):
         if not args.data or args.limit or args.hr_size:
             raise ValueError("photo trains on patches of pictures at native resolution: --data "
                              "DIR (from `sr-lib photos DIR`), not --limit or --hr-size")
-        from sr_lib.images import check_pictures, image_files
+        from sr_lib.images import check_pictures, image_files, opaque_pictures
 
         x_train, x_val, x_test = (Path(args.data) / k for k in ("train", "val", "test"))
-        x_test = check_pictures(image_files(x_test), 2 * math.ceil(max(metrics.PHOTO_SCALES)) + 1)
+        x_test = opaque_pictures(check_pictures(  # the photo protocol's pictures, before training
+            image_files(x_test), 2 * math.ceil(max(metrics.PHOTO_SCALES)) + 1), report=_note)[0]
+        if not x_test:
+            raise ValueError(f"{Path(args.data) / 'test'}: no opaque picture to score the run on")
     else:
         (x_train, _), (x_test, _) = load_mnist(args.data, hr_size=args.hr_size)
         if len(x_test) == 0:

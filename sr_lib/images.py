@@ -18,6 +18,9 @@ WRITABLE = ("PNG", "JPEG", "WEBP", "TIFF", "BMP", "GIF", "PPM", "TGA", "ICO", "J
 WITH_ALPHA = ("PNG", "WEBP", "TIFF", "TGA", "ICO", "JPEG2000")  # the others: composited on white
 OPAQUE_ALPHA = 248  # alpha from here up is opaque for the photo protocol (Patak: 76 pixels at 253)
 DEEP = {"PNG": ("16",), "TIFF": ("16", "float")}  # the depths beyond 8-bit each format holds
+TIFF_LAYOUT = {254, 255, 256, 257, 258, 259, 262, 263, 266, 273, 277, 278, 279, 280, 281, 284,
+               292, 293, 317, 320, 322, 323, 324, 325, 338, 339, 340, 341, 530, 531, 532, 700,
+               33723, 34377, 34665, 34675, 34853, 37724}  # pixels, profile, XMP/IPTC/Photoshop
 ORIENTATION = 0x0112  # the EXIF tag; its values 2..8 as numpy flips and turns of an (H, W, ...)
 UPRIGHT = {2: lambda x: x[:, ::-1], 3: lambda x: x[::-1, ::-1], 4: lambda x: x[::-1],
            5: lambda x: x.swapaxes(0, 1), 6: lambda x: np.rot90(x, -1),
@@ -45,12 +48,17 @@ def translucent(path):
     return image.convert("RGBA").getextrema()[3][0] < OPAQUE_ALPHA
 
 
-def opaque_pictures(files):
-    """``(opaque, translucent)`` lists of ``files``. The photo protocol and photo training use
+def opaque_pictures(files, report=None):
+    """``(opaque, translucent)`` lists of ``files``; ``report`` (e.g. ``print``), if given, is
+    called with one line naming the translucent ones. The photo protocol and photo training use
     only the opaque ones: under a transparent pixel the colour is undefined (often black), and
     scoring or learning it as a picture's colour makes flat areas that flatter every upscaler."""
     see = [translucent(f) for f in files]
-    return [f for f, t in zip(files, see) if not t], [f for f, t in zip(files, see) if t]
+    opaque, left_out = [f for f, t in zip(files, see) if not t], [f for f, t in zip(files, see) if t]
+    if report is not None and left_out:
+        report(f"note: leaving out {len(left_out)} translucent pictures (photo training and the "
+               f"photo protocol use opaque ones only): {', '.join(f.name for f in left_out)}")
+    return opaque, left_out
 
 
 def check_pictures(files, min_side=1):
@@ -111,9 +119,26 @@ def open_image(path, still=False):
             im.load()
             copy = im.copy()
             copy.format = im.format  # what read_picture goes by (a copy has none)
+            if im.format == "TIFF":  # a copy loses a TIFF's tags: keep its EXIF as bytes
+                copy.info["exif"] = _tiff_exif(im)
             return copy
     except (OSError, Image.DecompressionBombError) as exc:  # UnidentifiedImageError is an OSError
         raise ValueError(f"{path}: not a readable image ({exc})") from None
+
+
+def _tiff_exif(im):
+    """The EXIF of an open TIFF as bytes: its first IFD's descriptive tags (camera, date,
+    orientation, ...) and its Exif and GPS sub-IFDs, without the tags that lay out its pixels."""
+    from PIL import Image
+
+    tags, out = im.getexif(), Image.Exif()
+    for tag, value in tags.items():
+        if tag not in TIFF_LAYOUT:
+            out[tag] = value
+    for ifd in (0x8769, 0x8825):  # Exif, GPS
+        if tags.get_ifd(ifd):
+            out.get_ifd(ifd).update(tags.get_ifd(ifd))
+    return out.tobytes()
 
 
 def to_grey(rgb):

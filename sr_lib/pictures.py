@@ -15,9 +15,10 @@ from sr_lib.upscalers import get_upscaler
 
 DIGIT_MAX_SIDE = 64  # grey pictures up to this size are digits (MNIST: 28x28), larger ones photos
 # Transparency goes through the picture's own model when that is a colour model (as grey RGB):
-# scripts/alpha_probe.py measured the photo model over bicubic on alpha edges, +3.7 / +2.6 dB
-# (x2 / x4) on 8 real alpha channels and +0.9 / +0.9 on 6 cut-out masks
-# (readme_assets/alpha_probe.json). Other models' alpha (digits, interpolations): ALPHA_METHOD.
+# scripts/alpha_probe.py measured the photo model over bicubic, PSNR at x2 / x4: +8.6 / +5.1 dB
+# on the edges of 6 cut-out masks (at least +7.9 / +4.3 on each), +3.7 / +2.6 on 8 real alpha
+# channels of translucent wallpapers (one, Stripes, -0.7 / -0.4): readme_assets/alpha_probe.json.
+# Other models' alpha (the digit model, interpolations): ALPHA_METHOD.
 ALPHA_METHOD = "bicubic"
 ICO_MAX = 256
 PROGRESS_PIXELS = 10**6  # a progress bar for work on at least this many (input + output) pixels
@@ -86,11 +87,14 @@ def upscale_file(src, dst, size=None, *, scale=None, model=None, quality=None, p
     out_size = upscale.output_size(lr.shape[:2], size, 4.0 if any_size else scale)
     _check_ico(dst, out_size)  # a fixed-size model's own size, known only now
     work = out_size[0] * out_size[1] + lr.shape[0] * lr.shape[1]
-    sr = upscale_grey(upscale, lr, out_size, progress=progress and work >= PROGRESS_PIXELS)
-    alpha = None
-    if picture.alpha is not None:
+    progress = progress and work >= PROGRESS_PIXELS
+    sr = upscale_grey(upscale, lr, out_size, progress=progress)
+    alpha = picture.alpha
+    if alpha is not None and alpha.min() == alpha.max():  # one value (often opaque): no work
+        alpha = np.full(out_size, alpha.flat[0], np.float32)
+    elif alpha is not None:
         alpha_up = upscale if upscale.channels == 3 else _cached(cache, ALPHA_METHOD)
-        alpha = np.clip(upscale_grey(alpha_up, picture.alpha, out_size), 0.0, 1.0)
+        alpha = np.clip(upscale_grey(alpha_up, alpha, out_size, progress=progress), 0.0, 1.0)
     out = Picture(sr, alpha, picture.depth, picture.icc, picture.exif)
     notes += write_picture(out, dst, quality=quality)
     return str(name), out_size, notes

@@ -102,7 +102,7 @@ def show_images(images, titles=None, cols=None, inches=3.0, pixels=400, normaliz
 
 def at_native_pixels(crops, titles, dpi=80):
     """Crops side by side at one image pixel per screen pixel (the preview is shown at ``dpi``),
-    so that a resolution can be seen rather than read; returns the figure after showing it."""
+    so that a resolution can be seen rather than read."""
     import matplotlib.pyplot as plt
 
     h, w = np.shape(crops[0])[:2]
@@ -112,10 +112,9 @@ def at_native_pixels(crops, titles, dpi=80):
     for i, (crop, title) in enumerate(zip(crops, titles)):
         ax = fig.add_axes([i * (w / dpi + gap) / width, 0, w / dpi / width, h / dpi / height])
         ax.imshow(_display(crop, max(h, w)), cmap="gray", vmin=0, vmax=255, interpolation="nearest")
-        ax.set_title(title, fontsize=CAPTION + 1)
+        ax.set_title(title, fontsize=CAPTION)
         ax.set_xticks([]), ax.set_yticks([])
     show(fig, dpi=dpi)
-    return fig
 
 
 def show(fig, path=None, dpi=80, save_dpi=150):

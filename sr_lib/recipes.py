@@ -201,7 +201,7 @@ def _photo_data(train_dir, val_dir, patch, seed, val_patches=512):
         raise ValueError("photo training needs a folder of validation pictures (x_val)")
     files = {}  # all decode and fit a patch, before work; translucent ones left out, as in evaluation
     for k, d in (("data", train_dir), ("validation", val_dir)):
-        files[k] = opaque_pictures(check_pictures(image_files(d), patch))[0]
+        files[k] = opaque_pictures(check_pictures(image_files(d), patch), report=print)[0]
         if not files[k]:
             raise ValueError(f"{d}: no opaque picture to train on (translucent ones are left out)")
 

@@ -265,8 +265,8 @@ def test_upscale_grey_sends_grey_through_a_colour_model_as_grey_rgb():
     assert out.shape == (10, 14) and np.allclose(out[::2, ::2], 2 * grey)
     from sr_lib.upscalers import get_upscaler
 
-    bicubic = upscale_grey(get_upscaler("bicubic"), grey, (10, 14))
-    assert bicubic.shape == (10, 14)
+    bicubic = get_upscaler("bicubic")
+    np.testing.assert_array_equal(upscale_grey(bicubic, grey, (10, 14)), bicubic(grey, (10, 14)))
 
 
 def test_transparency_goes_through_the_pictures_colour_model(tmp_path):
@@ -282,3 +282,34 @@ def test_transparency_goes_through_the_pictures_colour_model(tmp_path):
     want = np.clip(upscale_grey(get_upscaler("photo"), alpha / 255.0, (24, 40)), 0, 1)
     np.testing.assert_allclose(got, want, atol=0.5 / 255 + 1e-6)
     assert np.abs(got - bicubic(alpha / 255.0, (24, 40))).max() > 2 / 255  # not bicubic's
+
+
+@pytest.mark.parametrize("suffix", [".png", ".jpg", ".tif"])
+def test_a_tiffs_exif_comes_through_upright_without_its_layout_tags(tmp_path, suffix):
+    src, out = tmp_path / "camera.tif", tmp_path / f"up{suffix}"
+    exif = Image.Exif()
+    exif[0x010F], exif[0x0112] = "Canon", 6  # Make; Orientation: shown turned 90 degrees
+    exif.get_ifd(0x8769)[0x9003] = "2026:12:03 10:00:00"  # DateTimeOriginal, in the Exif IFD
+    Image.fromarray(RGB).save(src, exif=exif.tobytes())
+    pictures.upscale_file(src, out, scale=2, model="bicubic")
+    with Image.open(out) as got:
+        assert got.size == (2 * RGB.shape[0], 2 * RGB.shape[1])  # upright: width and height swap
+        tags = got.getexif()
+        assert tags.get(0x010F) == "Canon" and tags.get(0x0112, 1) == 1
+        assert tags.get_ifd(0x8769).get(0x9003) == "2026:12:03 10:00:00"
+        if suffix != ".tif":
+            assert not set(tags) & {256, 257, 273, 279}  # no TIFF strip layout in a PNG's or JPEG's EXIF
+
+
+def test_an_alpha_of_one_value_is_not_upscaled_but_kept(tmp_path, monkeypatch):
+    from sr_lib import pictures as pics
+
+    src, out = tmp_path / "flat.png", tmp_path / "flat_x2.png"
+    Image.fromarray(np.dstack([RGB, np.full(RGB.shape[:2], 200, np.uint8)]), "RGBA").save(src)
+    calls = []
+    real = pics.upscale_grey
+    monkeypatch.setattr(pics, "upscale_grey", lambda up, x, size, progress=False: (
+        calls.append(x.shape), real(up, x, size, progress))[1])
+    pics.upscale_file(src, out, scale=2, model="bicubic")
+    assert calls == [RGB.shape]  # the colour only
+    assert (np.asarray(Image.open(out))[..., 3] == 200).all()

@@ -51,9 +51,11 @@ def test_captions_and_row_names_are_legible_and_hr_is_not_scored_against_itself(
 
 
 def test_at_native_pixels_draws_one_image_pixel_per_screen_pixel(monkeypatch):
-    monkeypatch.setattr(plots, "show", lambda fig, path=None, dpi=80: None)
+    shown = []
+    monkeypatch.setattr(plots, "show", lambda fig, path=None, dpi=80: shown.append(fig))
     crops = [np.zeros((60, 90)), np.ones((60, 90, 3))]
-    fig = plots.at_native_pixels(crops, ["a", "b"], dpi=80)
+    assert plots.at_native_pixels(crops, ["a", "b"], dpi=80) is None  # shown once, not returned
+    (fig,) = shown
     for ax in fig.axes:
         width, height = ax.get_position().size * fig.get_size_inches() * 80
         assert (round(width), round(height)) == (90, 60)
