@@ -80,3 +80,14 @@ def test_identical_images_are_capped_and_counted_not_inf(tmp_path):
     json.loads(metrics.save_table(rows, tmp_path)[0].read_text())
     with pytest.raises(ValueError, match="not smaller than the HR size"):
         metrics.evaluate(["bicubic"], hr, [14, 28])
+
+
+def test_ssim_equals_tf_image_ssim_at_every_shape():
+    import tensorflow as tf
+
+    rng = np.random.default_rng(0)
+    for shape in [(4, 28, 28, 1), (2, 40, 31, 3), (3, 7, 9, 1), (1, 28, 28, 1)]:
+        hr = rng.random(shape).astype(np.float32)
+        sr = np.clip(hr + rng.normal(0, 0.05, shape), 0, 1).astype(np.float32)
+        eager = tf.image.ssim(sr, hr, max_val=1.0, filter_size=min(11, shape[1], shape[2]))
+        np.testing.assert_allclose(metrics.ssim(sr, hr), eager, atol=1e-5)
