@@ -255,11 +255,12 @@ def cmd_train(args):
         if not args.data or args.limit or args.hr_size:
             raise ValueError("photo trains on patches of pictures at native resolution: --data "
                              "DIR (from `sr-lib photos DIR`), not --limit or --hr-size")
-        from sr_lib.images import check_pictures, image_files, opaque_pictures
+        from sr_lib.images import image_files, opaque_pictures
 
         x_train, x_val, x_test = (Path(args.data) / k for k in ("train", "val", "test"))
-        x_test = opaque_pictures(check_pictures(  # the photo protocol's pictures, before training
-            image_files(x_test), 2 * math.ceil(max(metrics.PHOTO_SCALES)) + 1), report=_note)[0]
+        x_test = opaque_pictures(  # the photo protocol's pictures, checked before training
+            image_files(x_test), report=_note,
+            min_side=2 * math.ceil(max(metrics.PHOTO_SCALES)) + 1)[0]
         if not x_test:
             raise ValueError(f"{Path(args.data) / 'test'}: no opaque picture to score the run on")
     else:
@@ -289,7 +290,7 @@ def cmd_upscale(args):
         result = pictures.upscale_files(args.input, args.output, size, scale=args.scale,
                                         model=args.model, quality=args.quality,
                                         recursive=args.recursive, overwrite=args.overwrite,
-                                        log=lambda line: print(line, file=sys.stderr))
+                                        log=_note)
         return 1 if result["failed"] else 0
     pictures.check_pair(args.input, args.output, size, args.scale)  # before any work
     quiet_tensorflow()

@@ -39,34 +39,40 @@ def image_files(folder, recursive=False):
     return files
 
 
-def translucent(path):
-    """Whether the picture in ``path`` has a pixel more than 1/32 transparent (alpha under
-    :data:`OPAQUE_ALPHA`): an alpha channel that is (nearly) 255 everywhere does not count."""
-    image = open_image(path)
+def translucent(picture):
+    """Whether ``picture`` (a path, or its opened PIL image) has a pixel more than 1/32
+    transparent (alpha under :data:`OPAQUE_ALPHA`): an alpha channel that is (nearly) 255
+    everywhere does not count."""
+    image = open_image(picture) if isinstance(picture, (str, Path)) else picture
     if not image.has_transparency_data:
         return False
-    return image.convert("RGBA").getextrema()[3][0] < OPAQUE_ALPHA
+    with_alpha = image if "A" in image.getbands() else image.convert("RGBA")  # palette + tRNS
+    return with_alpha.getchannel("A").getextrema()[0] < OPAQUE_ALPHA
 
 
-def opaque_pictures(files, report=None):
-    """``(opaque, translucent)`` lists of ``files``; ``report`` (e.g. ``print``), if given, is
-    called with one line naming the translucent ones. The photo protocol and photo training use
-    only the opaque ones: under a transparent pixel the colour is undefined (often black), and
-    scoring or learning it as a picture's colour makes flat areas that flatter every upscaler."""
-    see = [translucent(f) for f in files]
-    opaque, left_out = [f for f, t in zip(files, see) if not t], [f for f, t in zip(files, see) if t]
+def opaque_pictures(files, report=None, min_side=1):
+    """``(opaque, translucent)`` lists of ``files``, each decoded once (a one-line ValueError
+    for one that does not decode or is under ``min_side`` a side); ``report`` (e.g. ``print``),
+    if given, is called with one line naming the translucent ones. The photo protocol and photo
+    training use only the opaque ones: under a transparent pixel the colour is undefined (often
+    black), and scoring or learning it as a picture's colour makes flat areas that flatter every
+    upscaler."""
+    see = [translucent(_checked(f, min_side)) for f in files]
+    opaque = [f for f, t in zip(files, see) if not t]
+    left_out = [f for f, t in zip(files, see) if t]
     if report is not None and left_out:
         report(f"note: leaving out {len(left_out)} translucent pictures (photo training and the "
                f"photo protocol use opaque ones only): {', '.join(f.name for f in left_out)}")
     return opaque, left_out
 
 
-def check_pictures(files, min_side=1):
-    """``files`` if each decodes and is ``min_side`` or more a side, else a one-line ValueError."""
-    for path in files:
-        if min(size := open_image(path).size) < min_side:
-            raise ValueError(f"{path}: {size[0]}x{size[1]} is under {min_side} pixels a side")
-    return files
+def _checked(path, min_side):
+    """The opened picture in ``path``, or a one-line ValueError if under ``min_side`` a side."""
+    image = open_image(path)
+    if min(image.size) < min_side:
+        raise ValueError(f"{path}: {image.size[0]}x{image.size[1]} is under {min_side} pixels "
+                         "a side")
+    return image
 
 
 def luma(rgb):

@@ -48,7 +48,8 @@ def upscale_grey(upscale, image, size, progress=False):
     """``upscale`` (an upscaler) of ``image`` to ``size``; a grey (H, W) image through a colour
     model goes in as grey RGB and comes out as the mean of the three channels: grey in, grey out."""
     if image.ndim == 2 and upscale.channels == 3:
-        return upscale(np.repeat(image[..., None], 3, axis=-1), size, progress=progress).mean(axis=-1)
+        grey_rgb = np.repeat(image[..., None], 3, axis=-1)
+        return upscale(grey_rgb, size, progress=progress).mean(axis=-1)
     return upscale(image, size, progress=progress)
 
 

@@ -194,14 +194,14 @@ def _photo_data(train_dir, val_dir, patch, seed, val_patches=512):
     """Random HR patches of ``train_dir`` (a stream) and ``val_dir`` (fixed), and their files."""
     import numpy as np
 
-    from sr_lib.images import check_pictures, image_files, opaque_pictures
+    from sr_lib.images import image_files, opaque_pictures
     from sr_lib.photos import patches
 
     if val_dir is None:
         raise ValueError("photo training needs a folder of validation pictures (x_val)")
-    files = {}  # all decode and fit a patch, before work; translucent ones left out, as in evaluation
+    files = {}  # all decode and fit a patch, before work; translucent ones out, as in evaluation
     for k, d in (("data", train_dir), ("validation", val_dir)):
-        files[k] = opaque_pictures(check_pictures(image_files(d), patch), report=print)[0]
+        files[k] = opaque_pictures(image_files(d), report=print, min_side=patch)[0]
         if not files[k]:
             raise ValueError(f"{d}: no opaque picture to train on (translucent ones are left out)")
 
