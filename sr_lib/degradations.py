@@ -13,6 +13,11 @@ ROBUST = dict(kernels=dict(bicubic=3, bicubic_naive=2, bilinear=1, bilinear_naiv
                            lanczos=1),
               blur=0.2, blur_sigma=[0.3, 2.0], gaussian_noise=0.2, poisson_noise=0.1,
               noise_sigma=[1.0, 5.0], jpeg=0.4, jpeg_quality=[30, 95])
+# ROBUST with the antialias-free kernels weighted up and less blur, noise and JPEG: the robust
+# model gained least on naive resizes (scripts/mix_probe.py's "rebalanced")
+REBALANCED = dict(ROBUST, kernels=dict(bicubic=2, bicubic_naive=4, bilinear=1, bilinear_naive=2,
+                                       area=2, lanczos=1),
+                  blur=0.1, gaussian_noise=0.15, poisson_noise=0.05, jpeg=0.3)
 
 
 def _resize(x, size, kernel):

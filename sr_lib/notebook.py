@@ -50,21 +50,32 @@ def train_or_load(model_name, variants, *, train, x_train=None, results=None,
     """``(models, training records, run folders)`` of ``variants`` (label -> (NAME, arguments)):
     trained in ``runs/NAME`` if ``train``, else bundled ``NAME.keras``, records from ``results``."""
     from sr_lib.registry import load_pretrained
-    from sr_lib.recipes import train as train_recipe
+    from sr_lib.recipes import stage_folders, train as train_recipe
 
     committed = json.loads(Path(results).read_text())["training"] if results and not train else {}
     models, records, folders = {}, {}, {}
     for label, (name, arguments) in variants.items():
         if train:
             folders[label] = Path(runs) / name
-            models[label], history, seconds = train_recipe(model_name, folders[label],
-                                                           x_train=x_train, **arguments)
-            records[label] = {"epochs": len(history["epoch"]), "wall_s": round(seconds, 1),
-                              "history": {k: [round(v, 6) for v in vs]
-                                          for k, vs in history.items() if k != "epoch"}}
+            models[label], _, _ = train_recipe(model_name, folders[label], x_train=x_train,
+                                               **arguments)
+            stages = [_record(folder) for folder in stage_folders(model_name, folders[label])]
+            records[label] = dict(stages[-1], **({} if len(stages) == 1 else {
+                "epochs": sum(r["epochs"] for r in stages), "stages": stages,
+                "wall_s": round(sum(r["wall_s"] for r in stages), 1)}))
         else:
             models[label], records[label] = load_pretrained(name), committed[label]
     return models, records, folders
+
+
+def _record(folder):
+    """A run folder's training record: epochs, wall seconds, per-epoch history (last stage's)."""
+    from sr_lib.recipes import RESULT_FILE, read_history
+
+    history = read_history(folder)
+    return {"epochs": len(history["epoch"]),
+            "wall_s": round(json.loads((Path(folder) / RESULT_FILE).read_text())["wall_seconds"], 1),
+            "history": {k: [round(v, 6) for v in vs] for k, vs in history.items() if k != "epoch"}}
 
 
 def export(results, path, trained=None, discriminators=()):

@@ -38,6 +38,13 @@ def read_history(out_dir):
     return {key: [float(r[key]) for r in rows] for key in (rows[0] if rows else {})}
 
 
+def stage_folders(model_name, out_dir):
+    """The run folders of ``model_name``'s recipe in ``out_dir``, in training order: ``out_dir``
+    alone, or ``out_dir/stages/1 .. K-1`` then ``out_dir`` for a recipe of K ``stages``."""
+    count = len(entry(model_name).recipe.get("stages", [None]))
+    return [Path(out_dir) / "stages" / str(k) for k in range(1, count)] + [Path(out_dir)]
+
+
 def read_spec(out_dir):
     """The configuration recorded in a run folder."""
     return json.loads((Path(out_dir) / SPEC_FILE).read_text())
@@ -123,17 +130,31 @@ def _fingerprint(x):
 
 def train(model_name, out_dir, *, x_train, x_val=None, val_size=None, epochs=None,
           batch_size=None, lr_sizes=None, val_lr_size=None, learning_rate=None, patience=None,
-          residual=None, adv_weight=None, seed=0, strategy="default", verbose=2, **model_kwargs):
+          residual=None, adv_weight=None, seed=0, strategy="default", verbose=2, _recipe=None,
+          **model_kwargs):
     """Train ``model_name`` into ``out_dir`` (resumed, or loaded if finished): ``(upscaling_model,
     history, wall_seconds)``. ``x_train``: square HR images (photo: a folder, ``x_val`` another),
     its last ``val_size`` held back without ``x_val``; ``lr_sizes``: an int or a ``range`` drawn
-    per batch; ``None`` arguments take the recipe's; ``model_kwargs`` go to the builder."""
+    per batch; ``None`` arguments take the recipe's; ``model_kwargs`` go to the builder.
+
+    A recipe with ``stages`` (each a dict of recipe keys) trains them in turn, each from the one
+    before (the first from ``init``): ``out_dir/stages/K`` for all but the last, which is
+    ``out_dir`` itself; the arguments given here override the last stage. Each stage resumes from
+    its folder, so an interrupted chain picks up where it stopped."""
     from sr_lib.data import degrade, pairs, to_float
     reg = entry(model_name)
     given = dict(epochs=epochs, batch_size=batch_size, lr_sizes=lr_sizes, val_lr_size=val_lr_size,
                  learning_rate=learning_rate, patience=patience, residual=residual,
                  adv_weight=adv_weight)
-    recipe = {**reg.recipe, **{k: v for k, v in given.items() if v is not None}}
+    recipe = dict(reg.recipe if _recipe is None else _recipe)
+    if stages := recipe.pop("stages", None):
+        for stage, folder in zip(stages[:-1], stage_folders(model_name, out_dir)):
+            train(model_name, folder, x_train=x_train, x_val=x_val, val_size=val_size,
+                  seed=seed, strategy=strategy, verbose=verbose, _recipe={**recipe, **stage},
+                  **model_kwargs)
+            recipe["init"] = str(worker_dir(folder, strategy) / "model.keras")
+        recipe.update(stages[-1])
+    recipe.update({k: v for k, v in given.items() if v is not None})
     sizes = recipe["lr_sizes"]
     if not (isinstance(sizes, range) and len(sizes)) and not isinstance(sizes, int):
         raise ValueError(f"lr_sizes must be an int or a non-empty range, got {sizes!r}")
@@ -178,8 +199,12 @@ def train(model_name, out_dir, *, x_train, x_val=None, val_size=None, epochs=Non
     with seeded(seed):
         with distribution.scope(), precision(recipe.get("precision", "float32")):
             network = reg.build(spec, **{**recipe.get("architecture", {}), **model_kwargs})
-            if recipe.get("init"):  # start from a bundled model's weights (same architecture)
-                network.set_weights(load_pretrained(recipe["init"]).get_weights())
+            if recipe.get("init"):  # start from a bundled model's weights: the same
+                source = load_pretrained(recipe["init"])  # architecture, or one it grows from
+                if hasattr(network, "grow_from"):
+                    network.grow_from(source)
+                else:
+                    network.set_weights(source.get_weights())
             model, monitor = TRAINERS[reg.trainer](network, spec,
                                                    recipe["epochs"] * steps_per_epoch)
         sample_hr = to_float(x_val[:8])

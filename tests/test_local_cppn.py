@@ -111,3 +111,19 @@ def test_overfits_a_few_images_at_two_scales():
     after = [float(tf.reduce_mean(tf.abs(m(lr) - y))) for lr, y in data]
     for b, a in zip(before, after):
         assert a < 0.5 * b, (before, after)
+
+
+def test_grow_from_a_shallower_model_computes_the_same_and_refuses_other_sizes(model):
+    lr = tf.random.uniform((2, 9, 11, 1), seed=4)
+    keras.utils.set_random_seed(1)
+    deeper = build_local_cppn(features=8, blocks=3, hidden=8, depth=2)
+    assert np.abs(np.asarray(deeper(lr)) - np.asarray(model(lr))).max() > 1e-3  # before
+    deeper.grow_from(model)
+    np.testing.assert_allclose(deeper.upscale(lr, (30, 17)), model.upscale(lr, (30, 17)), atol=1e-6)
+    assert deeper.halo > model.halo  # the added blocks widen what each code sees, once trained
+    for other in (build_local_cppn(features=16, blocks=3, hidden=8, depth=2),
+                  build_local_cppn(features=8, blocks=2, hidden=8, depth=3)):
+        with pytest.raises(ValueError, match="cannot grow"):
+            other.grow_from(model)
+    with pytest.raises(ValueError, match="cannot grow 1 blocks"):
+        model.grow_from(deeper)  # a deeper model cannot be shrunk into a shallower one

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from sr_lib import get_upscaler, metrics, upscalers
+from sr_lib import degrade, get_upscaler, metrics, upscalers
 from sr_lib.data import load_mnist
 
 
@@ -51,6 +51,10 @@ def test_evaluate_orders_methods_sensibly_on_subset(x_test):
     rows = metrics.evaluate(ups, x_test[:200], [14], batch_size=64)
     by = {r["method"]: r for r in rows}
     assert by["bicubic"]["psnr"] > by["nearest"]["psnr"]
+    outputs = get_upscaler("nearest")(degrade(x_test[:200], 14), (28, 28))  # nearest's own
+    assert by["nearest"]["rms_gradient"] > by["bicubic"]["rms_gradient"] > 0  # blockier: sharper
+    np.testing.assert_allclose(by["nearest"]["rms_gradient"],
+                               float(np.mean(metrics.rms_gradient(outputs))), rtol=1e-5)
     assert {r["lr_size"] for r in rows} == {"14"} and all(r["hr_size"] == "28" for r in rows)
 
 
@@ -86,7 +90,9 @@ def test_ssim_equals_tf_image_ssim_at_every_shape():
     import tensorflow as tf
 
     rng = np.random.default_rng(0)
-    for shape in [(4, 28, 28, 1), (2, 40, 31, 3), (3, 7, 9, 1), (1, 28, 28, 1)]:
+    # the banded matrix products up to metrics.BANDED_SIDE, tf.image.ssim itself beyond
+    for shape in [(4, 28, 28, 1), (2, 40, 31, 3), (3, 7, 9, 1), (1, 28, 28, 1), (2, 11, 128, 3),
+                  (1, 130, 60, 3), (5, 12, 12, 2)]:
         hr = rng.random(shape).astype(np.float32)
         sr = np.clip(hr + rng.normal(0, 0.05, shape), 0, 1).astype(np.float32)
         eager = tf.image.ssim(sr, hr, max_val=1.0, filter_size=min(11, shape[1], shape[2]))

@@ -82,12 +82,14 @@ def test_photo_protocol_ranks_interpolations(pictures):
 
 @pytest.fixture
 def tiny_photo(monkeypatch):
-    """``use(steps)``: the photo recipe shrunk to a 2-epoch run of ``steps`` tiny batches."""
+    """``use(steps)``: the photo recipe shrunk to a 2-epoch run of ``steps`` tiny batches, in one
+    stage (stages: test_recipes)."""
     def use(steps):
         photo = registry.MODELS["photo"]
         monkeypatch.setitem(registry.MODELS, "photo", dataclasses.replace(photo, recipe=dict(
             photo.recipe, patch=16, lr_sizes=range(5, 9), val_lr_size=6, epochs=2,
-            steps_per_epoch=steps, batch_size=4, init=None, architecture=photo.tiny)))
+            steps_per_epoch=steps, batch_size=4, init=None, architecture=photo.tiny,
+            stages=None)))
     return use
 
 

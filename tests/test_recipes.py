@@ -84,3 +84,24 @@ def test_a_gan_trained_at_another_lr_size_validates_there(tmp_path, digits):
     model, history, _ = recipes.train("vae_gan", tmp_path, x_train=digits, lr_sizes=14, epochs=1,
                                       batch_size=32, verbose=0, latent_dim=4)
     assert recipes.read_spec(tmp_path)["val_lr_size"] == 14 and model.input_shape[1:3] == (14, 14)
+
+
+def test_stages_train_in_turn_each_from_the_last_and_resume(tmp_path, digits, monkeypatch):
+    """A recipe with ``stages``: stage 1 in ``out/stages/1``, the last in ``out`` itself, started
+    from stage 1's weights (a deeper encoder grown from them); a rerun trains nothing again."""
+    import dataclasses
+
+    base = registry.MODELS["local_cppn"]
+    recipe = dict(base.recipe, epochs=1, batch_size=32, architecture=TINY,
+                  stages=(dict(lr_sizes=14), dict(learning_rate=1e-4,
+                                                  architecture=dict(TINY, blocks=2))))
+    monkeypatch.setitem(registry.MODELS, "staged", dataclasses.replace(base, recipe=recipe))
+    model, history, _ = recipes.train("staged", tmp_path, x_train=digits, verbose=0)
+    first = tmp_path / "stages" / "1"
+    assert recipes.read_spec(first)["lr_sizes"] == [14, 14] and "init" not in recipes.read_spec(first)
+    spec = recipes.read_spec(tmp_path)
+    assert spec["init"] == str(first / "model.keras") and spec["learning_rate"] == 1e-4
+    assert "stages" not in spec and model.blocks == 2 and len(history["epoch"]) == 1
+    stamp = {p: p.stat().st_mtime_ns for p in (first / "model.keras", tmp_path / "model.keras")}
+    recipes.train("staged", tmp_path, x_train=digits, verbose=0)  # finished: loaded, not retrained
+    assert stamp == {p: p.stat().st_mtime_ns for p in stamp}

@@ -92,7 +92,7 @@ def test_05_no_stderr_and_no_project_history():
 
 def test_05_markdown_configuration_numbers_match_sr_lib():
     from sr_lib import registry
-    from sr_lib.degradations import ROBUST
+    from sr_lib.degradations import REBALANCED, ROBUST
     from sr_lib.photos import MIN_DETAIL, PER_IMAGE
 
     text = markdown(NB05)
@@ -106,7 +106,17 @@ def test_05_markdown_configuration_numbers_match_sr_lib():
     assert f"({arch['features']}\nfeatures, {arch['blocks']} residual blocks)" in text
     assert f"validation LR size {recipe['val_lr_size']}" in text
     lo, hi = ROBUST["jpeg_quality"]
-    assert f"from {lo} to {hi} for {ROBUST['jpeg']:.0%}" in text
+    assert f"quality from {lo} to {hi}" in text
+    first, second = registry.MODELS["photo"].recipe["stages"]
+    assert first["degradations"] is ROBUST and second["degradations"] is REBALANCED
+    assert f"{first['epochs']} epochs of\n`ROBUST` (JPEG for {ROBUST['jpeg']:.0%} of the images)" in text
+    assert f"then {second['epochs']} of `REBALANCED`" in text
+    assert f"JPEG ({REBALANCED['jpeg']:.0%}) less" in text
+
+    def naive(mix):  # the share of batches resized without antialiasing
+        return sum(w for k, w in mix["kernels"].items() if k.endswith("_naive")) / sum(
+            mix["kernels"].values())
+    assert naive(REBALANCED) == 0.5 and f"for half the batches instead of {naive(ROBUST):.0%}" in text
     n, m = ROBUST["noise_sigma"]
     assert f"σ = {n:.0f}–{m:.0f} levels" in text
 

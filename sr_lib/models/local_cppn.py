@@ -214,6 +214,29 @@ class LocalCPPN(keras.Model):
         out = ops.reshape(out, (-1, size, size, self.channels))
         return out if training else ops.clip(out, 0.0, 1.0)
 
+    def grow_from(self, other):
+        """Take a shallower trained ``other``'s weights, layer by layer, and start each block it
+        lacks as the identity (its second conv zero), so this model computes what ``other`` does.
+        Every other size must match; else a one-line ``ValueError``."""
+        mine = self.get_config()
+        theirs = other.get_config() if isinstance(other, LocalCPPN) else {}
+        differ = [k for k in ("channels", "features", "hidden", "depth", "unfold")
+                  if mine[k] != theirs.get(k)]
+        if differ or not 0 < theirs["blocks"] <= self.blocks:
+            raise ValueError(f"cannot grow {self.blocks} blocks from that model: "
+                             f"{', '.join(differ) or 'blocks'} differ(s)")
+        source = {layer.name: layer for layer in other.parts()}
+        for layer in self.parts():
+            if layer.name in source:
+                layer.set_weights(source[layer.name].get_weights())
+            elif layer.name.endswith("_b"):  # an added block: y + 0 at the start
+                layer.set_weights([np.zeros_like(w) for w in layer.get_weights()])
+
+    def parts(self):
+        """Every layer, encoder first, each under its stable name."""
+        return [self.head, *(conv for pair in self.body for conv in pair), self.code_proj,
+                self.coord_proj, *self.mlp, self.out]
+
     def get_config(self):
         return {**super().get_config(), **{name: getattr(self, name) for name in (
             "channels", "features", "blocks", "hidden", "depth", "out_size", "unfold")}}
