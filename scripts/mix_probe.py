@@ -36,7 +36,8 @@ def main(argv=None):
     args = parser.parse_args(argv)
     photo = registry.MODELS["photo"]
     probe = f"probe_{args.name}" + (f"_{args.blocks}blocks" if args.blocks else "")
-    recipe = dict(photo.recipe, degradations=MIXES[args.name], init="photo", epochs=args.epochs)
+    recipe = dict(photo.recipe, degradations=MIXES[args.name], init="photo", epochs=args.epochs,
+                  stages=None)  # one stage, from the bundled photo (both of its stages)
     if args.blocks:
         recipe["architecture"] = dict(recipe["architecture"], blocks=args.blocks)
     if args.precision:

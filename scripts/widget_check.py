@@ -51,9 +51,11 @@ def check(page, url, name, kind, out):
     page.click("text=Run", timeout=30_000)
     page.click("text=Run All Cells", timeout=30_000)
     seconds = wait_idle(page, 900)
-    stderr = page.eval_on_selector_all(
-        ".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']",
-        "els => els.map(e => e.textContent.slice(0, 200))")
+    def stderr():
+        return page.eval_on_selector_all(
+            ".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']",
+            "els => els.map(e => e.textContent.slice(0, 200))")
+
     if not page.locator(".widget-interact").count():  # Run All stops at a failing cell
         failed = page.eval_on_selector_all(
             ".jp-OutputArea-output", "els => els.map(e => e.textContent)"
@@ -79,8 +81,9 @@ def check(page, url, name, kind, out):
         time.sleep(2)
         after = images(page)
     box.screenshot(path=str(out / f"{name}_after.png"))
-    ok = not stderr and bool(after) and after != before
-    print(f"{name}: Run All {seconds:.0f} s, stderr {stderr or 'none'}, widget image "
+    errors = stderr()  # any cell, the widget's callback included
+    ok = not errors and bool(after) and after != before
+    print(f"{name}: Run All {seconds:.0f} s, stderr {errors or 'none'}, widget image "
           f"{'changed' if after != before else 'UNCHANGED'}: {'pass' if ok else 'FAIL'}")
     return ok
 

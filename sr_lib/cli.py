@@ -123,7 +123,7 @@ def build_parser():
     tr.add_argument("--lr-size", type=_lr_range, help="LR size N, or LOW:HIGH drawn per batch "
                                                       "(default: the recipe's)")
     tr.add_argument("--epochs", type=_positive, help="default: the recipe's (" + ", ".join(
-        f"{k} " + "+".join(str(stage.get("epochs", v.recipe["epochs"]))  # stages: 14+4
+        f"{k} " + "+".join(str(stage.get("epochs", v.recipe.get("epochs")))  # stages: 14+4
                            for stage in v.recipe.get("stages", [{}]))
         for k, v in MODELS.items()) + "; at most, with patience; of the last stage)")
     tr.add_argument("--batch-size", type=_positive, help="default: the recipe's")

@@ -5,6 +5,7 @@ import contextlib
 import csv
 import hashlib
 import json
+import os
 import random
 import time
 import warnings
@@ -41,8 +42,18 @@ def read_history(out_dir):
 def stage_folders(model_name, out_dir):
     """The run folders of ``model_name``'s recipe in ``out_dir``, in training order: ``out_dir``
     alone, or ``out_dir/stages/1 .. K-1`` then ``out_dir`` for a recipe of K ``stages``."""
-    count = len(entry(model_name).recipe.get("stages", [None]))
+    return _stage_folders(out_dir, len(entry(model_name).recipe.get("stages") or [None]))
+
+
+def _stage_folders(out_dir, count):
     return [Path(out_dir) / "stages" / str(k) for k in range(1, count)] + [Path(out_dir)]
+
+
+def _finished(out_dir, epochs):
+    """Whether the run folder holds a run of ``epochs`` epochs that ended (or stopped early)."""
+    result = Path(out_dir) / RESULT_FILE
+    return result.exists() and (len(read_history(out_dir).get("epoch", [])) >= epochs
+                                or json.loads(result.read_text()).get("stopped_early", False))
 
 
 def read_spec(out_dir):
@@ -139,22 +150,31 @@ def train(model_name, out_dir, *, x_train, x_val=None, val_size=None, epochs=Non
 
     A recipe with ``stages`` (each a dict of recipe keys) trains them in turn, each from the one
     before (the first from ``init``): ``out_dir/stages/K`` for all but the last, which is
-    ``out_dir`` itself; the arguments given here override the last stage. Each stage resumes from
-    its folder, so an interrupted chain picks up where it stopped."""
+    ``out_dir`` itself; the arguments given here override every stage (``epochs``: the last
+    only). Each stage resumes from its folder, so an interrupted chain picks up where it stopped,
+    and a finished stage is not built again."""
     from sr_lib.data import degrade, pairs, to_float
     reg = entry(model_name)
     given = dict(epochs=epochs, batch_size=batch_size, lr_sizes=lr_sizes, val_lr_size=val_lr_size,
                  learning_rate=learning_rate, patience=patience, residual=residual,
                  adv_weight=adv_weight)
-    recipe = dict(reg.recipe if _recipe is None else _recipe)
+    given = {k: v for k, v in given.items() if v is not None}
+    recipe, init_in_run = dict(reg.recipe if _recipe is None else _recipe), None
     if stages := recipe.pop("stages", None):
-        for stage, folder in zip(stages[:-1], stage_folders(model_name, out_dir)):
-            train(model_name, folder, x_train=x_train, x_val=x_val, val_size=val_size,
-                  seed=seed, strategy=strategy, verbose=verbose, _recipe={**recipe, **stage},
-                  **model_kwargs)
+        folders = _stage_folders(out_dir, len(stages))
+        if (Path(out_dir) / SPEC_FILE).exists() and not folders[0].exists():
+            raise ValueError(f"{out_dir} holds a run made without {model_name}'s {len(stages)} "
+                             "stages; use another --out or delete the folder to start over")
+        for stage, folder in zip(stages[:-1], folders):  # every override but epochs, each stage
+            stage = {**recipe, **stage, **{k: v for k, v in given.items() if k != "epochs"}}
+            if not _finished(worker_dir(folder, strategy), stage["epochs"]):
+                train(model_name, folder, x_train=x_train, x_val=x_val, val_size=val_size,
+                      seed=seed, strategy=strategy, verbose=verbose, _recipe=stage,
+                      **model_kwargs)
             recipe["init"] = str(worker_dir(folder, strategy) / "model.keras")
+            init_in_run = os.path.relpath(recipe["init"], worker_dir(out_dir, strategy))
         recipe.update(stages[-1])
-    recipe.update({k: v for k, v in given.items() if v is not None})
+    recipe.update(given)
     sizes = recipe["lr_sizes"]
     if not (isinstance(sizes, range) and len(sizes)) and not isinstance(sizes, int):
         raise ValueError(f"lr_sizes must be an int or a non-empty range, got {sizes!r}")
@@ -188,6 +208,8 @@ def train(model_name, out_dir, *, x_train, x_val=None, val_size=None, epochs=Non
     spec = {"model": model_name, **recipe, "lr_sizes": [low, high], "seed": seed,
             "n_train": int(n_train), "hr_size": hr_size, "channels": channels, **data,
             **model_kwargs}
+    if init_in_run:  # the previous stage's model, recorded relative to the run folder
+        spec["init"] = init_in_run
     out_dir = _check_run_dir(worker_dir(out_dir, strategy), spec)
     mix = recipe.get("degradations")  # random degradations, else `degrade`'s bicubic
     train_ds = pairs(x_train, sizes, batch_size=recipe["batch_size"], seed=seed, mix=mix,

@@ -97,3 +97,24 @@ def test_ssim_equals_tf_image_ssim_at_every_shape():
         sr = np.clip(hr + rng.normal(0, 0.05, shape), 0, 1).astype(np.float32)
         eager = tf.image.ssim(sr, hr, max_val=1.0, filter_size=min(11, shape[1], shape[2]))
         np.testing.assert_allclose(metrics.ssim(sr, hr), eager, atol=1e-5)
+    # flat, bright images: the variance blur(x^2) - mean^2 cancels, and tf.image.ssim (always
+    # float32 inside) is off by ~2e-5; the banded path (variances about the image mean) is not
+    hr = (0.9 + 0.002 * rng.standard_normal((3, 28, 28, 2))).astype(np.float32)
+    sr = (hr + 0.001 * rng.standard_normal(hr.shape)).astype(np.float32)
+    np.testing.assert_allclose(metrics.ssim(sr, hr), _ssim_float64(sr, hr), atol=1e-6)
+    np.testing.assert_allclose(metrics.ssim(sr, hr), tf.image.ssim(sr, hr, 1.0), atol=5e-5)
+
+
+def _ssim_float64(sr, hr, size=11, sigma=1.5):
+    """SSIM written out in float64: Gaussian-weighted sums over every valid window."""
+    g = np.exp(-((np.arange(size) - (size - 1) / 2) ** 2) / (2 * sigma ** 2))
+    w = np.outer(g, g) / np.outer(g, g).sum()
+    x, y = (np.lib.stride_tricks.sliding_window_view(np.asarray(a, np.float64), (size, size),
+                                                     axis=(1, 2)) for a in (sr, hr))
+    mx, my = (np.einsum("nijcab,ab->nijc", a, w) for a in (x, y))
+    vx = np.einsum("nijcab,ab->nijc", x * x, w) - mx ** 2
+    vy = np.einsum("nijcab,ab->nijc", y * y, w) - my ** 2
+    cov = np.einsum("nijcab,ab->nijc", x * y, w) - mx * my
+    c1, c2 = 0.01 ** 2, 0.03 ** 2
+    ssim = (2 * mx * my + c1) * (2 * cov + c2) / ((mx ** 2 + my ** 2 + c1) * (vx + vy + c2))
+    return ssim.mean(axis=(1, 2, 3))

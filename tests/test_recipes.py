@@ -88,7 +88,8 @@ def test_a_gan_trained_at_another_lr_size_validates_there(tmp_path, digits):
 
 def test_stages_train_in_turn_each_from_the_last_and_resume(tmp_path, digits, monkeypatch):
     """A recipe with ``stages``: stage 1 in ``out/stages/1``, the last in ``out`` itself, started
-    from stage 1's weights (a deeper encoder grown from them); a rerun trains nothing again."""
+    from stage 1's weights (a deeper encoder grown from them); overrides but ``epochs`` reach
+    every stage; a rerun trains nothing again; an unstaged run folder is refused at once."""
     import dataclasses
 
     base = registry.MODELS["local_cppn"]
@@ -96,12 +97,28 @@ def test_stages_train_in_turn_each_from_the_last_and_resume(tmp_path, digits, mo
                   stages=(dict(lr_sizes=14), dict(learning_rate=1e-4,
                                                   architecture=dict(TINY, blocks=2))))
     monkeypatch.setitem(registry.MODELS, "staged", dataclasses.replace(base, recipe=recipe))
-    model, history, _ = recipes.train("staged", tmp_path, x_train=digits, verbose=0)
-    first = tmp_path / "stages" / "1"
-    assert recipes.read_spec(first)["lr_sizes"] == [14, 14] and "init" not in recipes.read_spec(first)
-    spec = recipes.read_spec(tmp_path)
-    assert spec["init"] == str(first / "model.keras") and spec["learning_rate"] == 1e-4
+    run = tmp_path / "run"
+    model, history, _ = recipes.train("staged", run, x_train=digits, verbose=0, batch_size=16)
+    first = run / "stages" / "1"
+    assert recipes.stage_folders("staged", run) == [first, run]
+    spec1, spec = recipes.read_spec(first), recipes.read_spec(run)
+    assert spec1["lr_sizes"] == [14, 14] and "init" not in spec1 and spec1["batch_size"] == 16
+    assert spec["init"] == "stages/1/model.keras" and spec["learning_rate"] == 1e-4
     assert "stages" not in spec and model.blocks == 2 and len(history["epoch"]) == 1
-    stamp = {p: p.stat().st_mtime_ns for p in (first / "model.keras", tmp_path / "model.keras")}
-    recipes.train("staged", tmp_path, x_train=digits, verbose=0)  # finished: loaded, not retrained
+    stamp = {p: p.stat().st_mtime_ns for p in (first / "model.keras", run / "model.keras")}
+    recipes.train("staged", run, x_train=digits, verbose=0, batch_size=16)  # loaded, not retrained
     assert stamp == {p: p.stat().st_mtime_ns for p in stamp}
+    single = tmp_path / "single"  # a run of the unstaged recipe in the same folder
+    recipes.train("local_cppn", single, x_train=digits[:40], epochs=1, verbose=0, **TINY)
+    with pytest.raises(ValueError, match="made without staged's 2 stages"):
+        recipes.train("staged", single, x_train=digits, verbose=0)
+    assert not (single / "stages").exists()
+    # the notebooks' training record of a staged run: both stages, their epochs and time summed
+    from sr_lib.notebook import train_or_load
+
+    _, records, folders = train_or_load("staged", {"s": ("s", {"verbose": 0})}, train=True,
+                                        x_train=digits, runs=tmp_path / "nb")
+    record = records["s"]
+    assert [r["epochs"] for r in record["stages"]] == [1, 1] and record["epochs"] == 2
+    assert record["wall_s"] == pytest.approx(sum(r["wall_s"] for r in record["stages"]), abs=0.2)
+    assert record["history"] == record["stages"][-1]["history"] and folders["s"] == tmp_path / "nb" / "s"
