@@ -73,8 +73,8 @@ def _record(folder):
     from sr_lib.recipes import RESULT_FILE, read_history
 
     history = read_history(folder)
-    return {"epochs": len(history["epoch"]),
-            "wall_s": round(json.loads((Path(folder) / RESULT_FILE).read_text())["wall_seconds"], 1),
+    wall = json.loads((Path(folder) / RESULT_FILE).read_text())["wall_seconds"]
+    return {"epochs": len(history["epoch"]), "wall_s": round(wall, 1),
             "history": {k: [round(v, 6) for v in vs] for k, vs in history.items() if k != "epoch"}}
 
 

@@ -68,7 +68,8 @@ MODELS = {
         "+2.45 / +1.65 / +1.01 dB over bicubic at x2 / x3 / x4 (held-out photographs)"),
     "photo": Entry(_local_cppn, "fit", "photos",  # two stages, each from the one before
         dict(PHOTO_RECIPE, learning_rate=5e-4, init="photo_clean", precision="mixed_bfloat16",
-             stages=(dict(epochs=14, degradations=ROBUST), dict(epochs=4, degradations=REBALANCED))),
+             stages=(dict(epochs=14, degradations=ROBUST),
+                     dict(epochs=4, degradations=REBALANCED))),
         "notebook 05, photographs: any colour picture, any scale; trained on random kernels, "
         "blur, noise and JPEG", TINY_LOCAL,
         "photo_clean's weights, then random kernels, blur, noise and JPEG (14 epochs), then more "
