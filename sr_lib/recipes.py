@@ -50,10 +50,10 @@ def _stage_folders(out_dir, count):
 
 
 def _finished(out_dir, epochs):
-    """Whether the run folder holds a run of ``epochs`` epochs that ended (or stopped early)."""
+    """Whether the run folder holds ``epochs`` epochs, or a run that stopped early."""
     result = Path(out_dir) / RESULT_FILE
-    return result.exists() and (len(read_history(out_dir).get("epoch", [])) >= epochs
-                                or json.loads(result.read_text()).get("stopped_early", False))
+    return (len(read_history(out_dir).get("epoch", [])) >= epochs
+            or (result.exists() and json.loads(result.read_text()).get("stopped_early", False)))
 
 
 def read_spec(out_dir):
@@ -155,10 +155,10 @@ def train(model_name, out_dir, *, x_train, x_val=None, val_size=None, epochs=Non
     and a finished stage is not built again."""
     from sr_lib.data import degrade, pairs, to_float
     reg = entry(model_name)
-    given = dict(epochs=epochs, batch_size=batch_size, lr_sizes=lr_sizes, val_lr_size=val_lr_size,
-                 learning_rate=learning_rate, patience=patience, residual=residual,
-                 adv_weight=adv_weight)
-    given = {k: v for k, v in given.items() if v is not None}
+    given = {k: v for k, v in dict(
+        epochs=epochs, batch_size=batch_size, lr_sizes=lr_sizes, val_lr_size=val_lr_size,
+        learning_rate=learning_rate, patience=patience, residual=residual,
+        adv_weight=adv_weight).items() if v is not None}
     recipe, init_in_run = dict(reg.recipe if _recipe is None else _recipe), None
     if stages := recipe.pop("stages", None):
         folders = _stage_folders(out_dir, len(stages))
@@ -301,7 +301,7 @@ def _fit(model, out_dir, epochs, **fit_kwargs):
     out_dir = Path(out_dir)
     result_path = out_dir / RESULT_FILE
     result = json.loads(result_path.read_text()) if result_path.exists() else {"wall_seconds": 0.0}
-    if len(read_history(out_dir).get("epoch", [])) < epochs and not result.get("stopped_early"):
+    if not _finished(out_dir, epochs):  # the one test of a finished run (stages use it too)
         start = time.perf_counter()
         try:
             with warnings.catch_warnings():  # a tf.data input makes fit's shuffle flag moot
