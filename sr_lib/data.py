@@ -132,7 +132,7 @@ def _load_idx_dir(folder, splits):
 def _load_image_folder(folder, *, hr_size, fit, test_fraction, seed):
     from PIL import Image
 
-    from sr_lib.images import GREY_MODES, image_files, load_image, open_image, to_uint8
+    from sr_lib.images import image_files, load_image, read_picture, to_uint8
 
     if fit not in ("resize", "crop"):
         raise ValueError(f"fit must be 'resize' or 'crop', got {fit!r}")
@@ -142,20 +142,20 @@ def _load_image_folder(folder, *, hr_size, fit, test_fraction, seed):
         raise DataError(f"{exc}, and no IDX files; expected an .npz, an IDX directory or an "
                         "image folder") from None
     try:
-        images = [open_image(p) for p in files]
+        pictures = [read_picture(p) for p in files]  # upright, as `sr-lib upscale` reads them
     except ValueError as exc:
         raise DataError(str(exc)) from None
-    rgb = any(im.mode not in GREY_MODES for im in images)  # then every image is read as RGB
+    rgb = any(pic.pixels.ndim == 3 for pic in pictures)  # then every image is read as RGB
     if hr_size is None:
-        sizes = {im.size for im in images}
+        sizes = {pic.pixels.shape[1::-1] for pic in pictures}
         if len(sizes) > 1:
             raise DataError(f"{folder}: images have different sizes {sorted(sizes)[:4]}...; pass "
                             "hr_size (the CLI's --hr-size) to resize or crop them to one size")
         width, height = sizes.pop()
     else:
         height, width = size_pair(hr_size, "hr_size")
-    arrays = [np.asarray(_fit_image(Image.fromarray(to_uint8(load_image(p, rgb, im)[0])),
-                                    (width, height), fit)) for p, im in zip(files, images)]
+    arrays = [np.asarray(_fit_image(Image.fromarray(to_uint8(load_image(p, rgb, pic)[0])),
+                                    (width, height), fit)) for p, pic in zip(files, pictures)]
     x = np.stack(arrays).astype(np.uint8)
     subdirs = sorted({p.parent for p in files})
     y = np.array([subdirs.index(p.parent) if len(subdirs) > 1 else 0 for p in files], np.uint8)

@@ -152,30 +152,20 @@ def to_grey(rgb):
     return rgb @ np.array([0.299, 0.587, 0.114], np.float32)
 
 
-def load_image(path, colour=False, image=None):
-    """An image file (or its opened PIL ``image``) as float32 (H, W), or (H, W, 3) with ``colour``,
-    in [0, 1] (transparency composited onto black), and notes on what was converted."""
-    from PIL import Image
-
-    image = open_image(path) if image is None else image
-    notes, grey = [], image.mode in GREY_MODES
-    if not grey and not colour:
-        notes.append(f"{path} is {image.mode}; converting it to grayscale (the bundled models "
-                     "were trained on MNIST digits, not colour pictures)")
-    if image.has_transparency_data:
+def load_image(path, colour=False, picture=None):
+    """An image file (or its :func:`read_picture` ``picture``) as float32 (H, W), or (H, W, 3)
+    with ``colour``, in [0, 1]: upright, any depth, transparency composited onto black; and notes
+    on what was converted. The one reader behind it is :func:`read_picture`."""
+    picture = read_picture(path) if picture is None else picture
+    x, notes = picture.pixels, list(picture.notes)
+    if x.ndim == 3 and not colour:
+        notes.append(f"{path} is colour; converting it to grayscale (the digit models were "
+                     "trained on MNIST digits, not colour pictures)")
+    if picture.alpha is not None:
         notes.append(f"{path} has transparency; compositing it onto black")
-        image = Image.alpha_composite(Image.new("RGBA", image.size, (0, 0, 0, 255)),
-                                      image.convert("RGBA")).convert("L" if grey else "RGB")
-    if image.mode.startswith("I"):
-        x = np.asarray(image, np.float64) / 65535.0  # 16-bit grey (PNG, TIFF)
-    elif image.mode == "F":
-        x = np.asarray(image, np.float64)
-        if x.min() < 0 or x.max() > 1:
-            notes.append(f"{path} is a float image with values outside [0, 1]; clipping them")
-    else:
-        x = np.asarray(image.convert("RGB" if colour else "L"), np.float64) / 255.0
-    if colour and x.ndim == 2:
-        x = np.repeat(x[..., None], 3, axis=-1)
+        x = x * (picture.alpha if x.ndim == 2 else picture.alpha[..., None])
+    x = to_grey(x) if x.ndim == 3 and not colour else x
+    x = np.repeat(x[..., None], 3, axis=-1) if colour and x.ndim == 2 else x
     return np.clip(x, 0.0, 1.0).astype(np.float32), notes
 
 

@@ -2,6 +2,7 @@
 (:func:`sr_lib.images.read_picture`), the model chosen per picture, transparency apart (by the
 picture's colour model, else bicubic)."""
 
+import collections
 import time
 from pathlib import Path
 
@@ -121,16 +122,21 @@ def upscale_files(src_dir, out_dir, size=None, *, scale=None, model=None, qualit
         (result["skipped"].append(dst) if dst.exists() and not overwrite
          else todo.append((path, dst)))
     bar = None
+    if todo:
+        from sr_lib.runtime import quiet_tensorflow
+
+        quiet_tensorflow()  # TensorFlow starts here, without its start-up lines on stderr
     if progress and todo:
         import keras
 
         bar = keras.utils.Progbar(len(todo), unit_name="picture")
-    upscalers, start = {}, time.perf_counter()
+    upscalers, start, used = {}, time.perf_counter(), collections.Counter()
     for path, dst in todo:
         try:
             name, out_size, notes = upscale_file(path, dst, size, scale=scale, model=model,
                                                  quality=quality, upscalers=upscalers)
             result["done"].append(dst)
+            used[name] += 1
             for note in notes:
                 log(f"note: {note}")
         except (ValueError, OSError) as exc:
@@ -138,7 +144,8 @@ def upscale_files(src_dir, out_dir, size=None, *, scale=None, model=None, qualit
             log(f"failed: {exc}")
         if bar is not None:
             bar.add(1)
-    log(f"{len(result['done'])} upscaled, {len(result['skipped'])} skipped (outputs exist; "
+    models = f" ({', '.join(f'{k}: {n}' for k, n in sorted(used.items()))})" if used else ""
+    log(f"{len(result['done'])} upscaled{models}, {len(result['skipped'])} skipped (outputs exist; "
         f"overwrite replaces them), {len(result['failed'])} failed, in "
         f"{time.perf_counter() - start:.1f} s")
     return result

@@ -10,6 +10,25 @@ from sr_lib import recipes, registry
 
 
 @pytest.fixture
+def eager(request):
+    """TensorFlow functions (Keras' train, test and predict steps among them) run op by op for the
+    test, unless it is marked ``compiled``: tests of run folders, resumes, seeds and errors train
+    a few steps, and tracing those steps was most of their time. Graph mode stays covered by the
+    ``compiled`` tests, the notebooks, every test that trains in a subprocess (the CLI, the
+    workers) and ``test_train.py::test_eager_training_matches_compiled``."""
+    import tensorflow as tf
+
+    if request.node.get_closest_marker("compiled"):
+        yield
+        return
+    tf.config.run_functions_eagerly(True)
+    try:
+        yield
+    finally:
+        tf.config.run_functions_eagerly(False)
+
+
+@pytest.fixture
 def crash_in_epoch():
     """``crash(out_dir, epoch, kw, model="local_cppn")``: ``recipes.train`` killed at the start of
     ``epoch`` (a callback raises), as an interrupted run leaves its folder."""

@@ -151,6 +151,7 @@ def test_notebook_switches_and_result_checks(tmp_path, monkeypatch, capsys):
     assert "1 of 1 rows differ" in capsys.readouterr().out
 
 
+@pytest.mark.usefixtures("eager")
 def test_notebook_train_switch_trains_with_the_recipe_and_exports(tmp_path, monkeypatch):
     """What a notebook does with TRAIN = True and EXPORT = True, on a tiny model: the recipe
     call into runs/notebooks/NAME, then results and weights copied out only on export."""

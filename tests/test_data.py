@@ -129,6 +129,26 @@ def test_image_folder_grayscale_same_size(tmp_path):
     assert sorted(x_train[:, 0, 0].tolist()) == [0, 100, 200]
 
 
+def test_image_folder_reads_pictures_upright_as_upscale_does(tmp_path):
+    """A phone photo stored sideways (EXIF orientation 6) among upright ones: read through the
+    one picture reader, it is upright (12 high, 10 wide) like the others, not refused as a
+    picture of another size."""
+    from sr_lib.images import ORIENTATION, load_image
+
+    for i in range(2):
+        Image.fromarray(np.full((12, 10), 50, np.uint8), mode="L").save(tmp_path / f"{i}.png")
+    sideways = np.zeros((10, 12), np.uint8)
+    sideways[0, :] = 255  # the stored top row: the right-hand column once turned upright
+    exif = Image.Exif()
+    exif[ORIENTATION] = 6
+    Image.fromarray(sideways, mode="L").save(tmp_path / "phone.jpg", exif=exif, quality=100)
+    upright, _ = load_image(tmp_path / "phone.jpg")
+    assert upright.shape == (12, 10) and upright[:, -1].mean() > 0.9 > upright[:, 0].mean()
+    (x_train, _), _ = load_mnist(tmp_path, test_fraction=0)
+    assert x_train.shape == (3, 12, 10)
+    assert sum(int(x[:, -1].mean() > 200) for x in x_train) == 1
+
+
 def test_image_folder_mixed_sizes_need_hr_size(tmp_path):
     Image.new("L", (10, 10)).save(tmp_path / "a.png")
     Image.new("L", (12, 10)).save(tmp_path / "b.png")

@@ -150,8 +150,9 @@ def test_installed_wheel_works_outside_the_clone(installed_wheel, tmp_path):
     _, target = installed_wheel
     env = {**os.environ, "PYTHONPATH": str(target), "SR_LIB_MNIST": ""}
     rng = np.random.default_rng(0)
-    Image.fromarray(rng.integers(0, 256, (24, 32, 3), dtype=np.uint8)).save(tmp_path / "c.png")
-    Image.fromarray(rng.integers(0, 256, (14, 14), dtype=np.uint8)).save(tmp_path / "g.png")
+    (tmp_path / "in").mkdir()
+    Image.fromarray(rng.integers(0, 256, (24, 32, 3), dtype=np.uint8)).save(tmp_path / "in/c.png")
+    Image.fromarray(rng.integers(0, 256, (14, 14), dtype=np.uint8)).save(tmp_path / "in/g.png")
     out = subprocess.run([sys.executable, "-c", WHEEL_CHECK], cwd=tmp_path, env=env,
                          capture_output=True, text=True, check=True)
     found = json.loads(out.stdout.splitlines()[-1])
@@ -159,13 +160,12 @@ def test_installed_wheel_works_outside_the_clone(installed_wheel, tmp_path):
     assert not any(p.startswith(str(ROOT)) for p in found["path"])
     assert {"photo.keras", "local_cppn.keras"} <= set(found["models"])
     assert found["mnist"] == [60000, 10000] and found["sr"] == [2, 28, 28, 1]
-    script = target / "bin" / "sr-lib"
-    for picture, model in (("c.png", "photo"), ("g.png", "local_cppn")):
-        done = subprocess.run([sys.executable, str(script), "upscale", picture, f"x{picture}",
-                               "--scale", "2"], cwd=tmp_path, env=env, capture_output=True,
-                              text=True)
-        assert done.returncode == 0, done.stderr
-        assert f"model {model}" in done.stdout
-        assert Image.open(tmp_path / f"x{picture}").size == (Image.open(tmp_path / picture).width
-                                                              * 2, Image.open(tmp_path / picture)
-                                                              .height * 2)
+    script = target / "bin" / "sr-lib"  # a folder: a colour picture and a grey digit
+    done = subprocess.run([sys.executable, str(script), "upscale", "in", "out", "--scale", "2"],
+                          cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert "2 upscaled (local_cppn: 1, photo: 1)" in done.stderr  # each to its default model
+    assert not re.search(r"^[IWEF]\d{4} ", done.stderr, re.M), done.stderr  # no TF start-up log
+    for picture in ("c.png", "g.png"):
+        assert Image.open(tmp_path / "out" / picture).size == tuple(
+            2 * n for n in Image.open(tmp_path / "in" / picture).size)

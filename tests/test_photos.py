@@ -102,6 +102,7 @@ def photo_protocol(monkeypatch):
     return importlib.import_module("photo_protocol")
 
 
+@pytest.mark.usefixtures("eager")
 def test_colour_training_streams_patches_and_resumes(pictures, tmp_path, tiny_photo):
     tiny_photo(3)
     run = tmp_path / "run"
@@ -154,6 +155,7 @@ def test_flat_crops_are_dropped(pictures, tmp_path):
     assert (unfiltered.std(axis=(1, 2)).max(axis=-1) < 1e-4).any()  # the flat picture is there
 
 
+@pytest.mark.usefixtures("eager")
 def test_interrupted_colour_training_resumes(pictures, tmp_path, tiny_photo, crash_in_epoch):
     tiny_photo(2)
     crash_in_epoch(tmp_path / "run", 1, dict(x_train=pictures, x_val=pictures), model="photo")

@@ -11,6 +11,8 @@ from sr_lib import recipes, registry
 
 from conftest import TINY
 
+pytestmark = pytest.mark.usefixtures("eager")  # graph mode: conftest.eager says where
+
 
 @pytest.fixture(scope="module")
 def digits(mnist):

@@ -146,6 +146,7 @@ def test_compile_rejects_negative_weights():
         gan.compile(adv_weight=-1.0)
 
 
+@pytest.mark.usefixtures("eager")
 def test_fit_with_standard_callbacks_and_sample_grid(tmp_path):
     gan = tiny_gan(residual=False)
     x, y = tiny_batch(16)
