@@ -142,7 +142,8 @@ def _load_image_folder(folder, *, hr_size, fit, test_fraction, seed):
         raise DataError(f"{exc}, and no IDX files; expected an .npz, an IDX directory or an "
                         "image folder") from None
     try:
-        pictures = [read_picture(p) for p in files]  # upright, as `sr-lib upscale` reads them
+        pictures = [read_picture(p, deep=False) for p in files]  # upright, as `upscale` reads
+        # them (8-bit will do: they become uint8; and TensorFlow may not start yet, see cli)
     except ValueError as exc:
         raise DataError(str(exc)) from None
     rgb = any(pic.pixels.ndim == 3 for pic in pictures)  # then every image is read as RGB

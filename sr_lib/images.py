@@ -67,8 +67,9 @@ def opaque_pictures(files, report=None, min_side=1):
 
 
 def _checked(path, min_side):
-    """The opened picture in ``path``, or a one-line ValueError if under ``min_side`` a side."""
-    image = open_image(path)
+    """The opened still picture in ``path`` (as :func:`read_picture` will read it), or a one-line
+    ValueError if it is under ``min_side`` a side or has several frames."""
+    image = open_image(path, still=True)
     if min(image.size) < min_side:
         raise ValueError(f"{path}: {image.size[0]}x{image.size[1]} is under {min_side} pixels "
                          "a side")
@@ -154,9 +155,10 @@ def to_grey(rgb):
 
 def load_image(path, colour=False, picture=None):
     """An image file (or its :func:`read_picture` ``picture``) as float32 (H, W), or (H, W, 3)
-    with ``colour``, in [0, 1]: upright, any depth, transparency composited onto black; and notes
-    on what was converted. The one reader behind it is :func:`read_picture`."""
-    picture = read_picture(path) if picture is None else picture
+    with ``colour``, in [0, 1]: upright, transparency composited onto black, 16-bit grey and float
+    kept (a 16-bit colour PNG read as 8-bit: its decoder would start TensorFlow); and notes on what
+    was converted. The one reader behind it is :func:`read_picture`."""
+    picture = read_picture(path, deep=False) if picture is None else picture
     x, notes = picture.pixels, list(picture.notes)
     if x.ndim == 3 and not colour:
         notes.append(f"{path} is colour; converting it to grayscale (the digit models were "
@@ -182,15 +184,15 @@ class Picture:
     notes: list = dataclasses.field(default_factory=list)
 
 
-def _deep_pixels(path, mode=None):
-    """16-bit PNG, 16-bit and float TIFF colour (or any TIFF PIL cannot read: ``mode`` None) as
-    ``(float (H, W[, C]), depth)``, else ``None`` (PIL reads them as 8-bit; grey ``I;16`` and
-    ``F`` it keeps itself)."""
+def _deep_pixels(path, mode=None, png=True):
+    """16-bit PNG (if ``png``: TensorFlow decodes it), 16-bit and float TIFF colour (or any TIFF
+    PIL cannot read: ``mode`` None) as ``(float (H, W[, C]), depth)``, else ``None`` (PIL reads
+    them as 8-bit; grey ``I;16`` and ``F`` it keeps itself)."""
     if mode in GREY_MODES:
         return None
     with open(path, "rb") as f:
         head = f.read(32)
-    if head.startswith(b"\x89PNG\r\n\x1a\n") and head[24] == 16:  # IHDR's bit depth
+    if png and head.startswith(b"\x89PNG\r\n\x1a\n") and len(head) > 24 and head[24] == 16:
         import tensorflow as tf
 
         data = tf.io.decode_png(tf.io.read_file(str(path)), dtype=tf.uint16).numpy()
@@ -209,23 +211,31 @@ def _deep_pixels(path, mode=None):
     return None
 
 
-def read_picture(path):
+def read_picture(path, deep=True):
     """``path`` as a :class:`Picture`: EXIF orientation applied, profile and EXIF kept, alpha
-    apart, 16-bit and float depth kept; CMYK, LAB and other modes converted to sRGB (noted)."""
+    apart, 16-bit and float depth kept (a 16-bit colour PNG as 8-bit without ``deep``: that one
+    needs TensorFlow); CMYK, LAB and other modes converted to sRGB (noted). A file it cannot
+    read is a one-line ``ValueError``."""
     import io
 
     from PIL import Image, ImageCms
 
+    def pixels(mode=None):
+        try:
+            return _deep_pixels(path, mode, png=deep)
+        except Exception as exc:  # tifffile's and TensorFlow's own errors on a damaged file
+            raise ValueError(f"{path}: not a readable image ({exc})".splitlines()[0]) from None
+
     try:
         im = open_image(path, still=True)
     except ValueError:
-        deep = _deep_pixels(path) if Path(path).is_file() else None  # a TIFF only tifffile reads
-        if deep is None:
+        deep_read = pixels() if Path(path).is_file() else None  # a TIFF only tifffile reads
+        if deep_read is None:
             raise
         im = Image.new("RGB", (1, 1))  # no metadata; the pixels come from tifffile
-        x, depth = deep
+        x, depth = deep_read
     else:
-        x, depth = _deep_pixels(path, im.mode) or (None, "8")
+        x, depth = pixels(im.mode) or (None, "8")
     exif, notes, icc = im.getexif(), [], im.info.get("icc_profile")
     orientation = exif.get(ORIENTATION, 1)
     if ORIENTATION in exif:
@@ -235,8 +245,11 @@ def read_picture(path):
             ImageCms.createProfile("LAB") if im.mode == "LAB" else None)
         srgb = ImageCms.createProfile("sRGB")
         notes.append(f"{path} is {im.mode}; converted to sRGB")
-        im = (ImageCms.profileToProfile(im, source, srgb, outputMode="RGB") if source
-              else im.convert("RGB"))
+        try:
+            im = (ImageCms.profileToProfile(im, source, srgb, outputMode="RGB") if source
+                  else im.convert("RGB"))
+        except (ImageCms.PyCMSError, OSError) as exc:  # a damaged embedded profile
+            raise ValueError(f"{path}: its colour profile cannot be used ({exc})") from None
         icc = ImageCms.ImageCmsProfile(srgb).tobytes()
     if x is None and (im.mode.startswith("I") or im.mode == "F"):
         x, depth = np.asarray(im, np.float64), "float" if im.mode == "F" else "16"

@@ -14,18 +14,20 @@ def eager(request):
     """TensorFlow functions (Keras' train, test and predict steps among them) run op by op for the
     test, unless it is marked ``compiled``: tests of run folders, resumes, seeds and errors train
     a few steps, and tracing those steps was most of their time. Graph mode stays covered by the
-    ``compiled`` tests, the notebooks, every test that trains in a subprocess (the CLI, the
-    workers) and ``test_train.py::test_eager_training_matches_compiled``."""
+    ``compiled`` tests, the notebooks, every test that trains in a subprocess (``sr-lib`` run as
+    a command, the workers) and ``test_train.py::test_eager_training_matches_compiled``; the
+    in-process ``cli.main`` calls of an eager module run eagerly too."""
     import tensorflow as tf
 
     if request.node.get_closest_marker("compiled"):
         yield
         return
+    before = tf.config.functions_run_eagerly()
     tf.config.run_functions_eagerly(True)
     try:
         yield
     finally:
-        tf.config.run_functions_eagerly(False)
+        tf.config.run_functions_eagerly(before)
 
 
 @pytest.fixture

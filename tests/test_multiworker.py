@@ -39,10 +39,10 @@ def tf_config(ports, index):
                        "task": {"type": "worker", "index": index}})
 
 
-def run_together(commands, cluster=True):
+def run_together(commands, cluster=True, alone=()):
     """Run ``commands`` at once (with ``cluster``, as the workers of one TF_CONFIG cluster on free
-    localhost ports); fail if one fails or all have not finished within TIMEOUT; their
-    (stdout, stderr)s."""
+    localhost ports) and ``alone`` beside them, outside the cluster; fail if one fails or all have
+    not finished within TIMEOUT; the (stdout, stderr)s of ``commands``."""
     sockets = [socket.socket() for _ in commands]
     for s in sockets:
         s.bind(("localhost", 0))
@@ -52,6 +52,8 @@ def run_together(commands, cluster=True):
     procs = [subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                               env={**ENV, "TF_CONFIG": tf_config(ports, i)} if cluster else ENV)
              for i, cmd in enumerate(commands)]
+    procs += [subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               env=ENV) for cmd in alone]
     deadline, outs = time.time() + TIMEOUT, []
     try:
         for proc in procs:
@@ -63,7 +65,7 @@ def run_together(commands, cluster=True):
                 proc.communicate()
     for proc, (_, err) in zip(procs, outs):
         assert proc.returncode == 0 and "Traceback" not in err, err[-3000:]
-    return outs
+    return outs[:len(commands)]
 
 
 def weights(*paths):
@@ -89,8 +91,9 @@ def test_cli_two_workers_train_local_cppn_like_one_process(tmp_path, data_npz):
                 "--epochs", "1", "--batch-size", "24", "--lr-size", "10:14", "--strategy", strategy,
                 "--out", str(out)]
 
-    shared, one = tmp_path / "shared", tmp_path / "one"
-    for out, err in run_together([train(shared, "multiworker")] * 2):
+    shared, one = tmp_path / "shared", tmp_path / "one"  # the one process runs beside them
+    for out, err in run_together([train(shared, "multiworker")] * 2,
+                                 alone=[train(one, "mirrored")]):
         assert "bicubic" in out  # each worker evaluated its result
         assert "log messages before absl" not in err, err[-3000:]  # TensorFlow's start-up lines
     # the chief writes the run folder; worker 1 its own folder inside it; nothing in common
@@ -98,7 +101,6 @@ def test_cli_two_workers_train_local_cppn_like_one_process(tmp_path, data_npz):
         assert {"model.keras", "history.csv", "run.json", "result.json", "evaluation.json",
                 "samples", "tensorboard"} <= {p.name for p in folder.iterdir()}
         assert not (folder / "backup").exists()  # removed once the run completed
-    run_together([train(one, "mirrored")], cluster=False)
     assert {p.name for p in shared.iterdir()} == {p.name for p in one.iterdir()} | {"worker_1"}
     chief, worker, single = (weights(f / "model.keras") for f in (shared, shared / "worker_1", one))
     print(f"local_cppn: workers differ by {max_difference(chief, worker):.3g}, "
@@ -119,30 +121,33 @@ GAN_WORKER = textwrap.dedent("""
     out, strategy, seed, variants = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4:]
     (x, _), _ = load_mnist(splits=("train",))
     replicas = []
-    for variant in variants:  # "noise": as trained, on 95 images (the last batch of 31 splits
-        # 16 / 15 over two workers); "noiseless": no sampling noise, no dropout, 96 images
+    for variant in variants:  # "noise": as trained, on 95 images and 17 held back (neither
+        # splits over two workers: the recipe drops the last, short batch and cuts validation to
+        # a multiple of the replicas); "noiseless": no sampling noise, no dropout, 96 and 16
         if variant == "noiseless":
             keras.random.normal = lambda shape, *args, **kwargs: keras.ops.zeros(shape)
             keras.layers.Dropout.call = lambda self, inputs, training=False: inputs
         run = f"{out}/{variant}"
-        recipes.train("vae_gan", run, x_train=x[:95 if variant == "noise" else 96],
-                      x_val=x[-16:], epochs=1, batch_size=32, latent_dim=8, seed=seed,
-                      strategy=strategy, verbose=0)
+        odd = variant == "noise"
+        recipes.train("vae_gan", run, x_train=x[:95 if odd else 96], x_val=x[-17 if odd else -16:],
+                      epochs=1, batch_size=32, latent_dim=8, seed=seed, strategy=strategy,
+                      verbose=0)
         replicas.append(runtime.get_strategy(strategy).num_replicas_in_sync)
     print(json.dumps(replicas))
 """)
 
 
 def test_two_workers_train_the_vae_gan_like_one_process(tmp_path):
-    """Both workers end equal, with noise (and a last batch that splits unevenly over them) and
-    without; without noise they also equal one process on the same global batches."""
+    """Both workers end equal, with noise (and training and validation sets that do not split
+    evenly over them) and without; without noise they also equal one process on the same global
+    batches."""
     def train(out, strategy, *variants):
         return [sys.executable, "-c", GAN_WORKER, str(out), strategy, "0", *variants]
 
     shared, one = tmp_path / "shared", tmp_path / "one"
-    outs = run_together([train(shared, "multiworker", "noise", "noiseless")] * 2)
+    outs = run_together([train(shared, "multiworker", "noise", "noiseless")] * 2,
+                        alone=[train(one, "mirrored", "noiseless")])  # the one process, beside
     assert [json.loads(out.splitlines()[-1]) for out, _ in outs] == [[2, 2]] * 2  # distributed
-    run_together([train(one, "mirrored", "noiseless")], cluster=False)
 
     def gan(folder):  # generator and discriminator of the (only, so last) epoch
         return weights(folder / "model.keras", folder / "discriminator.keras")
@@ -277,8 +282,9 @@ def test_sigterm_and_sigint_stop_a_waiting_worker(tmp_path, data_npz):
     folders = {sig: tmp_path / sig.name for sig in signals}
     for folder in folders.values():
         folder.mkdir()
-    procs = {sig: _lone_worker(folders[sig], data_npz, free_ports(2), timeout=600)
-             for sig in signals}
+    ports = free_ports(4)  # two clusters of two that share no port
+    procs = {sig: _lone_worker(folders[sig], data_npz, ports[2 * i:2 * i + 2], timeout=600)
+             for i, sig in enumerate(signals)}
     try:
         deadline = time.time() + TIMEOUT
         for sig, (proc, err) in procs.items():

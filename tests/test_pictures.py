@@ -210,7 +210,7 @@ def test_a_folder_upscales_with_one_model_load_skips_existing_and_reports_failur
     assert [p.name for p, _ in result["failed"]] == ["broken.png"]
     assert loads == ["bicubic"]
     assert Image.open(out / "p2.png").size == (14, 24)
-    assert "3 upscaled, 0 skipped" in lines[-1] and "1 failed" in lines[-1]
+    assert "3 upscaled (bicubic: 3), 0 skipped" in lines[-1] and "1 failed" in lines[-1]
     again = pictures.upscale_files(src, out, scale=2, model="bicubic", recursive=True,
                                    log=lines.append, progress=False)
     assert sorted(p.name for p in again["skipped"]) == ["p0.png", "p1.png", "p2.png"]
@@ -230,7 +230,7 @@ def test_the_folder_command_exits_1_when_a_picture_fails_and_shows_one_bar(tmp_p
     assert main(["upscale", str(src), str(out), "--model", "bicubic", "--scale", "2",
                  "--recursive"]) == 0
     assert (out / "sub" / "deep.jpg").exists()
-    assert "1 upscaled, 3 skipped" in capsys.readouterr().err
+    assert "1 upscaled (bicubic: 1), 3 skipped" in capsys.readouterr().err
 
 
 def test_an_output_folder_inside_the_input_folder_is_not_read_back(tmp_path):
@@ -313,3 +313,24 @@ def test_an_alpha_of_one_value_is_not_upscaled_but_kept(tmp_path, monkeypatch):
     pics.upscale_file(src, out, scale=2, model="bicubic")
     assert calls == [RGB.shape]  # the colour only
     assert (np.asarray(Image.open(out))[..., 3] == 200).all()
+
+
+@pytest.mark.parametrize("damage", ["png signature only", "16-bit PNG cut short", "empty TIFF"])
+def test_damaged_files_are_one_line_errors(tmp_path, damage):
+    """Whichever decoder gives up (PIL, TensorFlow's 16-bit PNG one, tifffile), the reader and
+    everything built on it say so in one line naming the file."""
+    from sr_lib.images import load_image
+
+    path = tmp_path / ("in.tif" if "TIFF" in damage else "in.png")
+    if damage == "png signature only":
+        path.write_bytes(b"\x89PNG\r\n\x1a\n\0\0")
+    elif damage == "empty TIFF":
+        path.write_bytes(b"II*\0" + bytes(20))
+    else:
+        write_picture(Picture(np.random.default_rng(0).random((40, 40, 3), np.float32), depth="16"),
+                      path)
+        path.write_bytes(path.read_bytes()[:300])
+    for read in (read_picture, load_image):
+        with pytest.raises(ValueError) as info:
+            read(path)
+        assert str(path) in str(info.value) and "\n" not in str(info.value), (read, info.value)

@@ -93,6 +93,7 @@ def test_srgan_step_draws_fresh_sampling_noise(digits):
     assert np.asarray(state[0].value).tolist() == [7, 3]
 
 
+@pytest.mark.compiled  # a resume of compiled steps: the optimizers' state as graph mode keeps it
 def test_gan_resume_restores_both_networks_and_optimizers(tmp_path, digits, crash_in_epoch):
     """A crash mid-run, then the same call: epochs continue and the optimizers' step counters
     show their state came back (a fresh optimizer would count only the resumed steps)."""
