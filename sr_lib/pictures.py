@@ -126,10 +126,10 @@ def upscale_files(src_dir, out_dir, size=None, *, scale=None, model=None, qualit
         from sr_lib.runtime import quiet_tensorflow
 
         quiet_tensorflow()  # TensorFlow starts here, without its start-up lines on stderr
-    if progress and todo:
-        import keras
+        if progress:
+            import keras
 
-        bar = keras.utils.Progbar(len(todo), unit_name="picture")
+            bar = keras.utils.Progbar(len(todo), unit_name="picture")
     upscalers, start, used = {}, time.perf_counter(), collections.Counter()
     for path, dst in todo:
         try:

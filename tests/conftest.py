@@ -1,5 +1,6 @@
 """Fixtures shared by the test modules."""
 
+import contextlib
 import json
 from pathlib import Path
 
@@ -17,11 +18,18 @@ def eager(request):
     ``compiled`` tests, the notebooks, every test that trains in a subprocess (``sr-lib`` run as
     a command, the workers) and ``test_train.py::test_eager_training_matches_compiled``; the
     in-process ``cli.main`` calls of an eager module run eagerly too."""
-    import tensorflow as tf
-
     if request.node.get_closest_marker("compiled"):
         yield
         return
+    with eagerly():
+        yield
+
+
+@contextlib.contextmanager
+def eagerly():
+    """TensorFlow functions run op by op inside, the previous mode restored after."""
+    import tensorflow as tf
+
     before = tf.config.functions_run_eagerly()
     tf.config.run_functions_eagerly(True)
     try:

@@ -43,12 +43,7 @@ def run_together(commands, cluster=True, alone=()):
     """Run ``commands`` at once (with ``cluster``, as the workers of one TF_CONFIG cluster on free
     localhost ports) and ``alone`` beside them, outside the cluster; fail if one fails or all have
     not finished within TIMEOUT; the (stdout, stderr)s of ``commands``."""
-    sockets = [socket.socket() for _ in commands]
-    for s in sockets:
-        s.bind(("localhost", 0))
-    ports = [s.getsockname()[1] for s in sockets]
-    for s in sockets:
-        s.close()
+    ports = free_ports(len(commands))
     procs = [subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                               env={**ENV, "TF_CONFIG": tf_config(ports, i)} if cluster else ENV)
              for i, cmd in enumerate(commands)]

@@ -17,7 +17,7 @@ import pytest
 from sr_lib import recipes
 from sr_lib.cli import main
 
-from conftest import TINY, write_npz
+from conftest import TINY, eagerly, write_npz
 
 pytestmark = pytest.mark.usefixtures("eager")  # but the `compiled` tests (conftest.eager)
 
@@ -154,16 +154,11 @@ def test_rerun_of_a_finished_run_loads_it(tmp_path, digits):
 def test_eager_training_matches_compiled(tmp_path, digits, name, kw):
     """Why this module's other tests may train eagerly: op by op, a recipe ends with the weights
     its compiled steps reach (the GAN's own train_step and its sampling noise included)."""
-    import tensorflow as tf
-
     x, xt = digits
     kw = dict(x_train=x[:64], x_val=xt, epochs=1, batch_size=16, verbose=0, seed=3, **kw)
     compiled, _, _ = recipes.train(name, tmp_path / "compiled", **kw)
-    tf.config.run_functions_eagerly(True)
-    try:
+    with eagerly():
         eager, _, _ = recipes.train(name, tmp_path / "eager", **kw)
-    finally:
-        tf.config.run_functions_eagerly(False)
     pairs = list(zip(compiled.get_weights(), eager.get_weights()))
     # float32 rounding that Adam's normalised steps carry: 1.5e-8 (local_cppn) and 3.7e-9
     # (vae_gan) measured alone, 5.8e-6 after the suite's earlier tests; another seed: 1.1, 0.38
