@@ -90,7 +90,7 @@ def build_parser():
     ev.add_argument("--lr-sizes", nargs="+", type=_positive,
                     help=f"digits: LR sizes (default {' '.join(map(str, DIGIT_LR_SIZES))})")
     ev.add_argument("--limit", type=_positive, help="use only the first N test images")
-    ev.add_argument("--batch-size", type=_positive, default=1000)
+    ev.add_argument("--batch-size", type=_positive, default=500)
     ev.add_argument("--out", default="runs/evaluate", help="folder for evaluation.json/.csv")
     ev.add_argument("--photos", metavar="DIR", help="the photo protocol on the pictures in DIR "
                     "(Y-channel PSNR/SSIM with the border shaved, RGB PSNR) instead of digits")

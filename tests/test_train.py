@@ -64,7 +64,7 @@ def test_cppn_gan_recipe_saves_an_any_size_generator(tmp_path, digits):
 def test_gan_same_seed_same_weights(tmp_path, digits, name, kw):
     """Both networks of a GAN run, and the sampling noise, reproduce from the seed."""
     x, xt = digits
-    kw = dict(x_train=x[:64], x_val=xt, epochs=1, batch_size=16, verbose=0, seed=5, **kw)
+    kw = dict(x_train=x[:32], x_val=xt, epochs=1, batch_size=16, verbose=0, seed=5, **kw)
     a, _, _ = recipes.train(name, tmp_path / "a", **kw)
     b, _, _ = recipes.train(name, tmp_path / "b", **kw)
     for wa, wb in zip(a.get_weights(), b.get_weights()):
