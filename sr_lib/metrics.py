@@ -196,10 +196,12 @@ def _name_size(hw):
 
 
 def evaluate(upscalers, images, lr_sizes=None, *, scales=None, degradations=("bicubic",),
-             luma=False, shave=None, max_side=None, batch_size=500):
+             luma=False, shave=None, max_side=None, batch_size=500, outputs=None):
     """A :class:`Row` per degradation, size and upscaler (names, or name -> upscaler) of ``images``
     degraded and upscaled back: one ``(N, H, W[, C])`` batch at ``lr_sizes``, or pictures (files,
-    arrays) at ``scales``, shaved ``ceil(scale)`` unless ``shave``; all checked before any runs."""
+    arrays) at ``scales``, shaved ``ceil(scale)`` unless ``shave``; all checked before any runs.
+    ``outputs``, a dict, receives the batch's SR images under ``(method, degradation, lr_size)``
+    as its rows name them (``lr_sizes`` only)."""
     from sr_lib.upscalers import get_upscaler
 
     if (lr_sizes is None) == (scales is None):
@@ -251,6 +253,8 @@ def evaluate(upscalers, images, lr_sizes=None, *, scales=None, degradations=("bi
                 entry[3] += time.perf_counter() - start
                 entry[5] += sum(map(len, sr))
                 sr = np.concatenate(([] if first is None else [first]) + sr)
+                if outputs is not None and scales is None:
+                    outputs[name, how, _name_size(size)] = sr
                 entry[0].append(psnr(sr, hr, shave=cut, luma=luma).numpy())
                 entry[1].append(ssim(sr, hr, shave=cut, luma=luma).numpy())
                 if luma:

@@ -56,9 +56,15 @@ def test_evaluate_warms_up_on_the_first_batch_and_keeps_its_outputs(x_test):
         return get_upscaler("bicubic")(lr, size)
 
     bicubic = metrics.evaluate(["bicubic"], x_test[:250], [14], batch_size=100)[0]
-    row = metrics.evaluate({"counting": counting}, x_test[:250], [14], batch_size=100)[0]
+    outputs = {}
+    row = metrics.evaluate({"counting": counting}, x_test[:250], [14], batch_size=100,
+                           outputs=outputs)[0]
     assert sizes == [100, 100, 50] and row["n"] == 250
     assert row["psnr"] == bicubic["psnr"] and row["ssim"] == bicubic["ssim"]
+    # the images it scored, under the row's names, in order
+    assert list(outputs) == [("counting", "bicubic", "14")]
+    np.testing.assert_array_equal(outputs["counting", "bicubic", "14"],
+                                  get_upscaler("bicubic")(degrade(x_test[:250], 14), (28, 28)))
     sizes.clear()
     metrics.evaluate({"counting": counting}, x_test[:80], [14], batch_size=100)
     assert sizes == [80, 80]
