@@ -243,9 +243,9 @@ def evaluate(upscalers, images, lr_sizes=None, *, scales=None, degradations=("bi
             for name, up in upscalers.items():
                 starts = range(0, len(lr), batch_size)
                 first = up(lr[:batch_size], hr.shape[1:3]) if scales is None else None
-                if first is not None and len(starts) > 1:  # it compiled; the other batches are
-                    starts = starts[1:]  # timed (one batch is timed again; a picture, at once)
-                else:
+                if first is not None and len(lr) >= 2 * batch_size:  # it compiled; the other
+                    starts = starts[1:]  # batches (a full one at least) are timed
+                else:  # all timed again (a remainder alone may compile); a picture, at once
                     first = None
                 start = time.perf_counter()
                 sr = [up(lr[i:i + batch_size], hr.shape[1:3]) for i in starts]
