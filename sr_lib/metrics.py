@@ -241,18 +241,17 @@ def evaluate(upscalers, images, lr_sizes=None, *, scales=None, degradations=("bi
                 hr, lr = photo_pairs(path, size, hr=picture, degradation=lower)
                 cut = math.ceil(size) if shave is None else shave
             for name, up in upscalers.items():
-                starts = range(0, len(lr), batch_size)
-                first = up(lr[:batch_size], hr.shape[1:3]) if scales is None else None
-                if first is not None and len(lr) >= 2 * batch_size:  # it compiled; the other
-                    starts = starts[1:]  # batches (a full one at least) are timed
-                else:  # all timed again (a remainder alone may compile); a picture, at once
-                    first = None
+                kept, starts = [], range(0, len(lr), batch_size)  # a picture: timed at once
+                if scales is None:  # the first batch compiles, untimed; its outputs count if a
+                    first = up(lr[:batch_size], hr.shape[1:3])  # full batch follows to time
+                    if len(lr) >= 2 * batch_size:  # (else all again: a remainder may compile)
+                        kept, starts = [first], starts[1:]
                 start = time.perf_counter()
                 sr = [up(lr[i:i + batch_size], hr.shape[1:3]) for i in starts]
                 entry = scores.setdefault((how, size, name), [[], [], [], 0.0, [], 0])
                 entry[3] += time.perf_counter() - start
                 entry[5] += sum(map(len, sr))
-                sr = np.concatenate(([] if first is None else [first]) + sr)
+                sr = np.concatenate(kept + sr)
                 if outputs is not None and scales is None:
                     outputs[name, how, _name_size(size)] = sr
                 entry[0].append(psnr(sr, hr, shave=cut, luma=luma).numpy())
